@@ -1,0 +1,17 @@
+DROP TABLE outbox;
+DROP TABLE idempotency_keys;
+DROP TABLE ledger_postings;
+DROP TABLE ledger_transactions;
+DROP TABLE stripe_events;
+DROP TABLE payment_intents;
+DROP TABLE payments;
+DROP TABLE licence_terms;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE invoice_counters;
+DROP TABLE licences;
+DROP TABLE product_prices;
+DROP TABLE products;
+DROP TABLE api_clients;
+DROP TABLE providers;
+DROP FUNCTION accredit_append_only(); DROP FUNCTION accredit_invoice_immutable();
