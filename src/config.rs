@@ -1,0 +1,283 @@
+//! Configuration, read in this one place: defaults → optional TOML file → environment.
+//!
+//! Environment variables are `ACCREDIT_<KEY>` for top-level keys (e.g.
+//! `ACCREDIT_DATABASE_URL`, `ACCREDIT_STRIPE_SECRET_KEY`) and `ACCREDIT_<SECTION>__<KEY>`
+//! for nested ones (e.g. `ACCREDIT_SELLER__LEGAL_NAME`). With nothing configured the
+//! service runs on its embedded default: SQLite in `./data`, mail written to
+//! `./data/mail`, manual payments.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Where the service runs; production refuses unsafe settings at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// Local use and tests.
+    Development,
+    /// Real money and real mail.
+    Production,
+}
+
+/// The seller block printed on invoices (the foundation).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerSettings {
+    /// Legal name.
+    pub legal_name: String,
+    /// Postal address lines.
+    pub address_lines: Vec<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// VAT or tax registration number.
+    pub tax_id: Option<String>,
+    /// Billing contact.
+    pub email: String,
+    /// Bank details printed as payment instructions for bank transfers.
+    pub bank_details: Vec<String>,
+}
+
+/// Invoicing policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceSettings {
+    /// Number series prefix: numbers are `SERIES-YEAR-NNNNNN`.
+    pub series: String,
+    /// Days from issue to due date.
+    pub payment_terms_days: u32,
+    /// Tax rate applied to every line, in basis points (1 bp = 0.01 %). No tax
+    /// jurisdiction rules are implemented yet; 0 means tax is not charged.
+    pub tax_rate_basis_points: u32,
+}
+
+/// Licence policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceSettings {
+    /// Days after `expires_on` during which a licence is `in_grace` and renewal
+    /// still continues from the old expiry.
+    pub grace_days: u32,
+    /// Maximum seats on one licence.
+    pub max_seats: u32,
+}
+
+/// Outbox worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Whether `serve` runs the worker in the background (tests drain explicitly).
+    pub run_worker: bool,
+    /// Poll interval in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Attempts before a job is marked dead.
+    pub max_attempts: u32,
+}
+
+/// All settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// development | production.
+    pub environment: Environment,
+    /// Address to listen on, `host:port`.
+    pub bind: String,
+    /// Base URL clients reach the service at (for links in mail).
+    pub public_base_url: String,
+    /// Data directory: SQLite file, signing key, mail directory.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://PATH`; default `sqlite://<data_dir>/accredit.db`.
+    pub database_url: Option<String>,
+    /// Pool size.
+    pub database_pool_size: u32,
+    /// JWT issuer (`iss`).
+    pub jwt_issuer: String,
+    /// JWT audience (`aud`).
+    pub jwt_audience: String,
+    /// Access-token lifetime in seconds (at most 900).
+    pub jwt_ttl_seconds: u32,
+    /// PKCS#8 PEM Ed25519 private key file; default `<data_dir>/jwt-ed25519.pem`,
+    /// generated on first start.
+    pub jwt_private_key_path: Option<PathBuf>,
+    /// Stripe secret key; card payments are enabled when set.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub stripe_secret_key: Option<SecretString>,
+    /// Stripe API base URL (for a test server), e.g. `http://127.0.0.1:8420/`.
+    pub stripe_api_base: Option<String>,
+    /// Webhook signing secret(s), comma-separated during rotation.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub stripe_webhook_secret: Option<SecretString>,
+    /// `smtp://host:port`; when unset, mail is written to `<data_dir>/mail`.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub smtp_url: Option<SecretString>,
+    /// From header of outgoing mail.
+    pub mail_from: String,
+    /// Seller block.
+    pub seller: SellerSettings,
+    /// Invoicing.
+    pub invoice: InvoiceSettings,
+    /// Licences.
+    pub licence: LicenceSettings,
+    /// Outbox worker.
+    pub outbox: OutboxSettings,
+}
+
+fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(secret) => s.serialize_some(secret.expose_secret()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            environment: Environment::Development,
+            bind: "127.0.0.1:8080".into(),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            database_pool_size: 16,
+            jwt_issuer: "accredit".into(),
+            jwt_audience: "accredit-api".into(),
+            jwt_ttl_seconds: 900,
+            jwt_private_key_path: None,
+            stripe_secret_key: None,
+            stripe_api_base: None,
+            stripe_webhook_secret: None,
+            smtp_url: None,
+            mail_from: "Accredit Billing <billing@accredit.example>".into(),
+            seller: SellerSettings {
+                legal_name: "Python Certification Foundation".into(),
+                address_lines: vec![
+                    "9450 SW Gemini Dr. #90772".into(),
+                    "Beaverton, OR 97008".into(),
+                ],
+                country: "US".into(),
+                tax_id: Some("EIN 00-0000000".into()),
+                email: "billing@accredit.example".into(),
+                bank_details: vec![
+                    "Bank: Example Community Bank".into(),
+                    "Account name: Python Certification Foundation".into(),
+                    "IBAN: US00 0000 0000 0000 0000 00 · BIC: EXAMUS00".into(),
+                ],
+            },
+            invoice: InvoiceSettings {
+                series: "ACC".into(),
+                payment_terms_days: 30,
+                tax_rate_basis_points: 0,
+            },
+            licence: LicenceSettings {
+                grace_days: 30,
+                max_seats: 500,
+            },
+            outbox: OutboxSettings {
+                run_worker: true,
+                poll_interval_ms: 1000,
+                max_attempts: 8,
+            },
+        }
+    }
+}
+
+/// Errors loading or checking settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The sources could not be read or merged.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is unacceptable.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads defaults, then `config_file` (if given and present), then `ACCREDIT_*`
+    /// environment variables, then `overrides` (command-line flags). Validates the result.
+    pub fn load(config_file: Option<&Path>, overrides: Figment) -> Result<Settings, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig = fig
+            .merge(
+                Env::prefixed("ACCREDIT_")
+                    .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"))
+                    .split("__"),
+            )
+            .merge(overrides);
+        let settings: Settings = fig.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks invariants; in production refuses Stripe test keys and file mail.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.jwt_ttl_seconds == 0 || self.jwt_ttl_seconds > 900 {
+            return Err(ConfigError::Invalid(
+                "jwt_ttl_seconds must be 1..=900".into(),
+            ));
+        }
+        if self.invoice.tax_rate_basis_points > 10_000 {
+            return Err(ConfigError::Invalid(
+                "invoice.tax_rate_basis_points must be ≤ 10000".into(),
+            ));
+        }
+        if self.stripe_secret_key.is_some() && self.stripe_webhook_secret.is_none() {
+            return Err(ConfigError::Invalid(
+                "stripe_webhook_secret is required when stripe_secret_key is set".into(),
+            ));
+        }
+        if self.environment == Environment::Production {
+            if let Some(k) = &self.stripe_secret_key {
+                if k.expose_secret().starts_with("sk_test_") {
+                    return Err(ConfigError::Invalid(
+                        "a Stripe test key in production".into(),
+                    ));
+                }
+            }
+            if self.smtp_url.is_none() {
+                return Err(ConfigError::Invalid(
+                    "production needs smtp_url (mail would go to files)".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL in force (explicit, or SQLite in the data dir).
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("accredit.db").display()))
+    }
+
+    /// The JWT key file in force.
+    pub fn jwt_key_path(&self) -> PathBuf {
+        self.jwt_private_key_path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("jwt-ed25519.pem"))
+    }
+
+    /// Directory for `.eml` files when no SMTP server is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    /// Webhook secrets, split on commas (Stripe rotation keeps several valid).
+    pub fn stripe_webhook_secrets(&self) -> Vec<String> {
+        self.stripe_webhook_secret
+            .as_ref()
+            .map(|s| {
+                s.expose_secret()
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,160 @@
+//! Request extractors: the authenticated [`Principal`] and the `Idempotency-Key`.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::auth::Principal;
+use crate::domain::role::Role;
+use crate::services::AppContext;
+
+use super::problem::ApiError;
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    /// Reads `Authorization: Bearer <jwt>` (RFC 6750 §2.1) and verifies it.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req))
+    }
+}
+
+fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let ctx = req.app_data::<web::Data<AppContext>>().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "Internal error",
+            "no context",
+        )
+    })?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(|| ApiError::unauthorized("the Authorization scheme must be Bearer"))?;
+    ctx.keys.verify(token.trim()).map_err(|e| {
+        tracing::debug!(error = %e, "token rejected");
+        ApiError::unauthorized("the access token is invalid or expired")
+    })
+}
+
+/// A set of roles allowed on an endpoint, as a type, so the check runs in the
+/// extractor — before the body is parsed (a wrong role is 403 whatever the body).
+pub trait Allowed {
+    /// The roles let through.
+    const ROLES: &'static [Role];
+}
+
+/// Admins only.
+pub struct AdminOnly;
+impl Allowed for AdminOnly {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// Staff who handle money: admin, finance.
+pub struct MoneyStaff;
+impl Allowed for MoneyStaff {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Finance];
+}
+
+/// Who may buy: admin (on behalf of a provider), provider (for itself).
+pub struct Buyers;
+impl Allowed for Buyers {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Provider];
+}
+
+/// Who may read provider-scoped records: admin, finance, provider (its own).
+pub struct Readers;
+impl Allowed for Readers {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Finance, Role::Provider];
+}
+
+/// Any authenticated caller.
+pub struct AnyRole;
+impl Allowed for AnyRole {
+    const ROLES: &'static [Role] = &Role::ALL;
+}
+
+/// An authenticated caller whose role is in `A::ROLES` (else 403).
+pub struct Caller<A: Allowed>(pub Principal, std::marker::PhantomData<A>);
+
+impl<A: Allowed> std::ops::Deref for Caller<A> {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl<A: Allowed> FromRequest for Caller<A> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| {
+            require(&p, A::ROLES)?;
+            Ok(Caller(p, std::marker::PhantomData))
+        }))
+    }
+}
+
+/// Refuses with 403 unless the caller has one of `roles`.
+pub fn require(who: &Principal, roles: &[Role]) -> Result<(), ApiError> {
+    if who.has_any(roles) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "the {} role may not do this; allowed: {}",
+            who.role,
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+/// The `Idempotency-Key` request header: 1–255 visible ASCII characters (a UUID is
+/// recommended). Required on every mutating POST.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub String);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let missing = || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency-key-missing",
+                "Idempotency-Key required",
+                "mutating requests need an Idempotency-Key header (1–255 visible ASCII characters, e.g. a UUID)",
+            )
+        };
+        let result = req
+            .headers()
+            .get("Idempotency-Key")
+            .ok_or_else(missing)
+            .and_then(|v| v.to_str().map_err(|_| missing()))
+            .map(str::trim)
+            .and_then(|v| {
+                if v.is_empty() || v.len() > 255 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                    Err(missing())
+                } else {
+                    Ok(IdempotencyKey(v.to_owned()))
+                }
+            });
+        ready(result)
+    }
+}

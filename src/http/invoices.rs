@@ -1,0 +1,111 @@
+//! Invoices, their archived PDFs, and payments against them.
+
+use actix_web::{get, post, web, HttpResponse};
+
+use crate::domain::ids::InvoiceId;
+use crate::services::idempotency::{self, keep_all};
+use crate::services::invoicing::{self, Invoice, InvoiceFilter};
+use crate::services::payments::{self, NewManualPayment, Payment};
+use crate::services::providers::Page;
+use crate::services::AppContext;
+
+use super::extract::{Caller, IdempotencyKey, MoneyStaff, Readers};
+use super::problem::{ApiError, ProblemDetails};
+use super::respond;
+
+/// One invoice (a provider sees only its own).
+#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(("id" = InvoiceId, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/invoices/{id}")]
+pub async fn get(
+    ctx: web::Data<AppContext>,
+    who: Caller<Readers>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scope) = (id.into_inner(), who.provider_scope());
+    let inv = ctx.db(move |c| invoicing::get(c, id, scope)).await?;
+    Ok(HttpResponse::Ok().json(inv))
+}
+
+/// The invoice PDF exactly as issued (the same bytes on every read).
+#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(("id" = InvoiceId, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/invoices/{id}/pdf")]
+pub async fn pdf(
+    ctx: web::Data<AppContext>,
+    who: Caller<Readers>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scope) = (id.into_inner(), who.provider_scope());
+    let (number, bytes) = ctx.db(move |c| invoicing::pdf(c, id, scope)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{number}.pdf\""),
+        ))
+        .insert_header(("Cache-Control", "private, max-age=31536000, immutable"))
+        .body(bytes))
+}
+
+/// Lists invoices (finance and admin see all; a provider sees its own).
+#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(InvoiceFilter),
+    responses((status = 200, body = Page<Invoice>)))]
+#[get("/v1/invoices")]
+pub async fn list(
+    ctx: web::Data<AppContext>,
+    who: Caller<Readers>,
+    q: web::Query<InvoiceFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let (q, scope) = (q.into_inner(), who.provider_scope());
+    let page = ctx.db(move |c| invoicing::list(c, &q, scope)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Records a bank transfer against an invoice (finance, admin). Paying the invoice
+/// in full marks it paid and fulfils it (e.g. activates the licence term).
+#[utoipa::path(tag = "invoices", security(("bearer" = [])),
+    params(("id" = InvoiceId, Path), ("Idempotency-Key" = String, Header, description = "Unique key for this request")),
+    request_body = NewManualPayment,
+    responses(
+        (status = 201, body = Payment),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Invoice not open", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong currency, amount over the amount due, future date", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+#[post("/v1/invoices/{id}/payments")]
+pub async fn record_payment(
+    ctx: web::Data<AppContext>,
+    who: Caller<MoneyStaff>,
+    key: IdempotencyKey,
+    id: web::Path<InvoiceId>,
+    body: web::Json<NewManualPayment>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let scope = respond::scope(&who, key, &format!("/v1/invoices/{id}/payments"), &body);
+    let (settings, recorder) = (ctx.settings.clone(), who.subject.clone());
+    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
+        respond::created(
+            201,
+            &payments::record_manual(c, &settings, id, body.clone(), &recorder, now)?,
+        )
+    })
+    .await?;
+    Ok(respond::stored(r, None))
+}
+
+/// Payments applied to an invoice.
+#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(("id" = InvoiceId, Path)),
+    responses((status = 200, body = Vec<Payment>), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/invoices/{id}/payments")]
+pub async fn list_payments(
+    ctx: web::Data<AppContext>,
+    who: Caller<Readers>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scope) = (id.into_inner(), who.provider_scope());
+    let applied = ctx
+        .db(move |c| payments::list_for_invoice(c, id, scope))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": applied })))
+}

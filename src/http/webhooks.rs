@@ -1,0 +1,74 @@
+//! `POST /v1/webhooks/stripe`: Stripe event delivery.
+//!
+//! The raw body is verified against `Stripe-Signature` (HMAC-SHA256, any `v1` value,
+//! any configured secret, 300 s tolerance — Stripe docs, "Check the webhook
+//! signatures") before it is parsed. Bad or stale signatures answer 400 and change
+//! nothing; duplicates and unknown event types answer 200.
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+
+use crate::integrations::stripe::{parse_event, verify_signature};
+use crate::services::stripe_payments::{self, WebhookOutcome};
+use crate::services::AppContext;
+
+use super::problem::ApiError;
+
+/// Signature tolerance in seconds (Stripe's default).
+pub const TOLERANCE_SECS: i64 = 300;
+
+/// Receives a Stripe event.
+#[utoipa::path(tag = "webhooks",
+    request_body(content = serde_json::Value, description = "A Stripe Event object"),
+    params(("Stripe-Signature" = String, Header)),
+    responses(
+        (status = 200, description = "Accepted (including duplicates and ignored types)", body = serde_json::Value),
+        (status = 400, description = "Missing, bad or stale signature; malformed event", body = super::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Stripe is not configured", body = super::problem::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+#[post("/v1/webhooks/stripe")]
+pub async fn stripe(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let secrets = ctx.settings.stripe_webhook_secrets();
+    if ctx.stripe.is_none() || secrets.is_empty() {
+        return Err(ApiError::not_found("webhook endpoint"));
+    }
+    let bad = |detail: String| {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "invalid-webhook",
+            "Invalid webhook",
+            detail,
+        )
+    };
+    let header = req
+        .headers()
+        .get("Stripe-Signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| bad("missing Stripe-Signature header".into()))?;
+    let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    // Signature freshness is about transport time, so it uses the wall clock, not
+    // the injected business clock.
+    verify_signature(
+        &body,
+        header,
+        &secret_refs,
+        chrono::Utc::now().timestamp(),
+        TOLERANCE_SECS,
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    let event = parse_event(&body).map_err(|e| bad(e.to_string()))?;
+    let payload = String::from_utf8_lossy(&body).into_owned();
+    let (settings, now) = (ctx.settings.clone(), ctx.clock.now());
+    let ev = event.clone();
+    let outcome = ctx
+        .db(move |c| stripe_payments::handle_event(c, &settings, &ev, &payload, now))
+        .await?;
+    tracing::info!(event_id = %event.id, event_type = %event.event_type, ?outcome, "stripe webhook");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "received": true,
+        "duplicate": outcome == WebhookOutcome::Duplicate,
+    })))
+}

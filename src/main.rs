@@ -1,0 +1,125 @@
+//! The `accredit` command: `serve`, `migrate`, `clients create`, `openapi`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use figment::providers::Serialized;
+use figment::Figment;
+
+use accredit::config::Settings;
+use accredit::db::{Backend, DbConn};
+use accredit::domain::clock::{Clock, SystemClock};
+use accredit::domain::role::Role;
+use accredit::startup::Application;
+
+/// Licensing and commerce back office of a certification body.
+#[derive(Parser)]
+#[command(name = "accredit", version)]
+struct Cli {
+    /// Data directory (SQLite file, signing key, mail). Default `./data`.
+    #[arg(long, global = true, env = "ACCREDIT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Optional TOML configuration file.
+    #[arg(long, global = true, env = "ACCREDIT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrations are applied first).
+    Serve {
+        /// Listen address, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage API clients.
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create client credentials; prints {"client_id","client_secret"} once.
+    Create {
+        /// admin | finance | provider
+        #[arg(long)]
+        role: Role,
+        /// Required for --role provider.
+        #[arg(long)]
+        provider_id: Option<accredit::domain::ids::ProviderId>,
+        /// A label for the credentials.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn settings(cli: &Cli, bind: Option<&String>) -> anyhow::Result<Settings> {
+    let mut overrides = Figment::new();
+    if let Some(d) = &cli.data_dir {
+        overrides = overrides.merge(Serialized::default("data_dir", d));
+    }
+    if let Some(b) = bind {
+        overrides = overrides.merge(Serialized::default("bind", b));
+    }
+    Ok(Settings::load(cli.config.as_deref(), overrides)?)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Openapi => {
+            print!("{}", accredit::http::openapi::document_json());
+            Ok(())
+        }
+        Command::Serve { bind } => {
+            accredit::telemetry::init();
+            let settings = settings(&cli, bind.as_ref())?;
+            let app = Application::build(settings.clone(), Arc::new(SystemClock))?;
+            tracing::info!(bind = %settings.bind, database = ?Backend::from_url(&settings.database_url()).map(|b| b.0).ok(), "accredit listening");
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = settings(&cli, None)?;
+            std::fs::create_dir_all(&settings.data_dir)?;
+            accredit::db::connect_and_migrate(&settings.database_url(), 1).context("migrating")?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Clients {
+            command:
+                ClientsCommand::Create {
+                    role,
+                    provider_id,
+                    name,
+                },
+        } => {
+            let settings = settings(&cli, None)?;
+            std::fs::create_dir_all(&settings.data_dir)?;
+            let pool = accredit::db::connect_and_migrate(&settings.database_url(), 1)?;
+            let mut conn = pool.get()?;
+            let conn: &mut DbConn = &mut conn;
+            let creds = accredit::services::clients::create(
+                conn,
+                *role,
+                *provider_id,
+                name,
+                SystemClock.now(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!("{}", serde_json::to_string(&creds)?);
+            Ok(())
+        }
+    }
+}

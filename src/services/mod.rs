@@ -1,0 +1,145 @@
+//! Use cases. Each public function is one business operation run in ONE database
+//! transaction (see [`crate::db::write_transaction`]); what must happen outside it
+//! (email, PDF delivery) is written to the outbox in the same transaction and done
+//! afterwards by [`crate::jobs`]. Stripe calls are made before or after the
+//! transaction with idempotency keys derived from our own ids, so retries are safe.
+//!
+//! Services speak domain types and [`ServiceError`]; the HTTP layer maps both.
+
+pub mod catalogue;
+pub mod clients;
+pub mod idempotency;
+pub mod invoicing;
+pub mod ledger;
+pub mod licence_orders;
+pub mod licences;
+pub mod outbox;
+pub mod payments;
+pub mod providers;
+pub mod stripe_payments;
+
+use std::sync::Arc;
+
+use crate::auth::SigningKeys;
+use crate::config::Settings;
+use crate::db::{DbConn, Pool};
+use crate::domain::clock::Clock;
+use crate::integrations::stripe::StripeClient;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON pointer-ish path of the field, e.g. `billing_address.city`.
+    pub field: String,
+    /// What is wrong, for a human.
+    pub detail: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Errors a use case reports. Each maps to one problem type at the HTTP edge.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The object does not exist or is outside the caller's scope (both look alike).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request is well-formed but has invalid values.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The product code is not in the catalogue (or not sold this way).
+    #[error("unknown product `{0}`")]
+    UnknownProduct(String),
+    /// The operation conflicts with the object's state; `kind` is a stable slug.
+    #[error("{detail}")]
+    Conflict {
+        /// Stable problem slug, e.g. `invoice-not-open`.
+        kind: &'static str,
+        /// Human explanation.
+        detail: String,
+    },
+    /// The caller's role may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The idempotency key was used with a different request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
+    /// A request with this idempotency key is still being processed.
+    #[error("a request with this idempotency key is in progress")]
+    IdempotencyInProgress,
+    /// Credentials were wrong (token endpoint).
+    #[error("invalid client credentials")]
+    InvalidClient,
+    /// The payment processor refused or failed.
+    #[error("payment processor: {0}")]
+    PaymentProcessor(String),
+    /// Anything else: a bug or an infrastructure failure.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::Internal(anyhow::Error::new(e).context("database"))
+    }
+}
+
+impl From<crate::domain::money::MoneyError> for ServiceError {
+    fn from(e: crate::domain::money::MoneyError) -> Self {
+        ServiceError::Validation(vec![FieldError::new("amount", e.to_string())])
+    }
+}
+
+impl ServiceError {
+    /// A single-field validation error.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        ServiceError::Validation(vec![FieldError::new(field, detail)])
+    }
+}
+
+/// Everything a use case may need, shared by the HTTP layer and the jobs.
+#[derive(Clone)]
+pub struct AppContext {
+    /// Database pool.
+    pub pool: Pool,
+    /// Injected clock.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Stripe, when configured (card payments); `None` means manual payments only.
+    pub stripe: Option<StripeClient>,
+    /// Token keys.
+    pub keys: Arc<SigningKeys>,
+}
+
+impl AppContext {
+    /// Runs blocking database work `f` on the blocking thread pool with a pooled
+    /// connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ServiceError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("pool")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+}
+
+/// Converts a chrono instant to the naive UTC form stored in the database.
+pub(crate) fn naive(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.naive_utc()
+}

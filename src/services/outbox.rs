@@ -1,0 +1,66 @@
+//! Enqueuing side effects. A use case writes an outbox row in its own transaction;
+//! the worker in [`crate::jobs::outbox`] performs it after commit, with retries.
+//! Attachments are referenced (e.g. an invoice's archived PDF), never copied.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::OutboxRow;
+use crate::db::schema::outbox;
+use crate::db::DbConn;
+use crate::domain::ids::{InvoiceId, OutboxId};
+
+use super::{naive, ServiceError};
+
+/// Something to attach, resolved when the mail is sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttachmentRef {
+    /// The archived PDF of an invoice.
+    InvoicePdf {
+        /// The invoice.
+        invoice_id: InvoiceId,
+    },
+}
+
+/// An email job: template name, recipient and template context.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailJob {
+    /// Directory name under `email-templates/`.
+    pub template: String,
+    /// Recipient address.
+    pub to: String,
+    /// Template variables.
+    pub context: serde_json::Value,
+    /// Attachments to resolve at send time.
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// Kind tag of email jobs in the outbox table.
+pub const KIND_EMAIL: &str = "email";
+
+/// Writes an email job, due immediately.
+pub fn enqueue_email(
+    conn: &mut DbConn,
+    job: &EmailJob,
+    now: DateTime<Utc>,
+) -> Result<OutboxId, ServiceError> {
+    let id = OutboxId::new();
+    let payload = serde_json::to_string(job).map_err(anyhow::Error::new)?;
+    diesel::insert_into(outbox::table)
+        .values(&OutboxRow {
+            id: id.to_string(),
+            kind: KIND_EMAIL.to_owned(),
+            payload,
+            status: "pending".to_owned(),
+            attempts: 0,
+            next_attempt_at: naive(now),
+            locked_until: None,
+            last_error: None,
+            created_at: naive(now),
+            completed_at: None,
+        })
+        .execute(conn)?;
+    Ok(id)
+}

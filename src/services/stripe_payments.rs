@@ -1,0 +1,300 @@
+//! Card payments through Stripe: one Customer per provider, one PaymentIntent per
+//! invoice, and the webhook events that settle them.
+//!
+//! Every Stripe call carries an idempotency key derived from our ids
+//! (`accredit-customer-<provider>`, `accredit-pi-<invoice>`), and what Stripe
+//! returns is stored, so a retried request reuses the same objects. Webhook events
+//! are stored by id under a unique constraint before they have any effect; a
+//! duplicate is acknowledged and ignored (Stripe docs, "Handle duplicate events").
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::config::Settings;
+use crate::db::models::{InvoiceHeaderRow, PaymentIntentRow, StripeEventRow};
+use crate::db::schema::{
+    payment_intents as pi, payments as pay, providers as pv, stripe_events as se,
+};
+use crate::db::{is_unique_violation, write_transaction, DbConn};
+use crate::domain::ids::InvoiceId;
+use crate::domain::money::{Currency, Money};
+use crate::integrations::stripe::WebhookEvent;
+
+use super::payments::{self, PaymentInput, PaymentMethod};
+use super::{invoicing, naive, providers, AppContext, ServiceError};
+
+/// How to pay an invoice, as returned with a purchase.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaymentDetails {
+    /// `card` (Stripe) or `bank_transfer`.
+    pub method: PaymentMethod,
+    /// Invoice number to quote.
+    pub invoice_number: String,
+    /// Amount due.
+    pub amount_due: Money,
+    /// Due date.
+    pub due_on: chrono::NaiveDate,
+    /// Stripe PaymentIntent id (card).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_intent_id: Option<String>,
+    /// Stripe client secret for Stripe.js / mobile SDKs to confirm the payment (card).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Bank transfer instructions.
+    pub instructions: Vec<String>,
+}
+
+/// Builds the payment details of an invoice: with Stripe, ensures the provider's
+/// Customer and the invoice's PaymentIntent exist (creating them idempotently).
+/// Runs outside any transaction because it calls Stripe.
+pub async fn payment_details(
+    ctx: &AppContext,
+    invoice_id: InvoiceId,
+) -> Result<PaymentDetails, ServiceError> {
+    let h = ctx
+        .db(move |c| invoicing::find_header(c, invoice_id, None))
+        .await?;
+    let currency = Currency::parse(&h.currency).map_err(anyhow::Error::new)?;
+    let mut details = bank_details(&h)?;
+    let Some(stripe) = ctx.stripe.clone() else {
+        return Ok(details);
+    };
+    let existing = ctx
+        .db(move |c| {
+            Ok(pi::table
+                .filter(pi::invoice_id.eq(invoice_id.to_string()))
+                .select(PaymentIntentRow::as_select())
+                .first(c)
+                .optional()?)
+        })
+        .await?;
+    let intent = match existing {
+        Some(row) => row,
+        None => {
+            let provider_id = h
+                .provider_id
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("invoice without buyer"))?
+                .parse()
+                .map_err(anyhow::Error::new)?;
+            let provider = ctx
+                .db(move |c| providers::find_row(c, provider_id, None))
+                .await?;
+            let customer = match provider.stripe_customer_id.clone() {
+                Some(c) => c,
+                None => {
+                    let created = stripe
+                        .create_customer(
+                            &provider.legal_name,
+                            &provider.email,
+                            &[("provider_id", provider.id.as_str())],
+                            &format!("accredit-customer-{}", provider.id),
+                        )
+                        .await
+                        .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
+                    let pid = provider.id.clone();
+                    let stored = created.clone();
+                    // First writer wins; a concurrent request's customer is discarded.
+                    ctx.db(move |c| {
+                        diesel::update(
+                            pv::table
+                                .find(&pid)
+                                .filter(pv::stripe_customer_id.is_null()),
+                        )
+                        .set(pv::stripe_customer_id.eq(&stored))
+                        .execute(c)?;
+                        Ok(pv::table
+                            .find(&pid)
+                            .select(pv::stripe_customer_id)
+                            .first::<Option<String>>(c)?)
+                    })
+                    .await?
+                    .unwrap_or(created)
+                }
+            };
+            let created = stripe
+                .create_payment_intent(
+                    details.amount_due.amount_minor,
+                    currency.code(),
+                    &customer,
+                    &format!("Invoice {}", h.number),
+                    &[
+                        ("invoice_id", h.id.as_str()),
+                        ("invoice_number", h.number.as_str()),
+                    ],
+                    &format!("accredit-pi-{}", h.id),
+                )
+                .await
+                .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
+            let now = naive(ctx.clock.now());
+            let row = PaymentIntentRow {
+                id: created.id,
+                invoice_id: h.id.clone(),
+                client_secret: created.client_secret,
+                status: created.status,
+                amount_minor: details.amount_due.amount_minor,
+                currency: currency.code().to_owned(),
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            };
+            ctx.db(move |c| {
+                match diesel::insert_into(pi::table).values(&row).execute(c) {
+                    Ok(_) => Ok(row),
+                    // A concurrent retry stored its intent first: use that one.
+                    Err(e) if is_unique_violation(&e) => Ok(pi::table
+                        .filter(pi::invoice_id.eq(&row.invoice_id))
+                        .select(PaymentIntentRow::as_select())
+                        .first(c)?),
+                    Err(e) => Err(e.into()),
+                }
+            })
+            .await?
+        }
+    };
+    details.method = PaymentMethod::Card;
+    details.payment_intent_id = Some(intent.id);
+    details.client_secret = intent.client_secret;
+    Ok(details)
+}
+
+/// Bank-transfer payment details of an invoice (no Stripe involved).
+pub fn bank_details(h: &InvoiceHeaderRow) -> Result<PaymentDetails, ServiceError> {
+    let currency = Currency::parse(&h.currency).map_err(anyhow::Error::new)?;
+    Ok(PaymentDetails {
+        method: PaymentMethod::BankTransfer,
+        invoice_number: h.number.clone(),
+        amount_due: Money::new(h.total_minor - h.amount_paid_minor, currency),
+        due_on: h.due_on,
+        payment_intent_id: None,
+        client_secret: None,
+        instructions: h.payment_instructions.lines().map(str::to_owned).collect(),
+    })
+}
+
+/// What a webhook delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// The event id was seen before; nothing done.
+    Duplicate,
+    /// Stored; its type or object is not one we act on.
+    Ignored,
+    /// Stored and acted on.
+    Applied,
+}
+
+/// Stores and handles one verified event, in one transaction.
+pub fn handle_event(
+    conn: &mut DbConn,
+    settings: &Settings,
+    event: &WebhookEvent,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<WebhookOutcome, ServiceError> {
+    write_transaction(conn, |conn| {
+        let inserted = diesel::insert_into(se::table)
+            .values(&StripeEventRow {
+                id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                payload: payload.to_owned(),
+                received_at: naive(now),
+            })
+            .execute(conn);
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(WebhookOutcome::Duplicate),
+            Err(e) => return Err(e.into()),
+        }
+        let Some(intent_id) = event.object.get("id").and_then(|v| v.as_str()) else {
+            return Ok(WebhookOutcome::Ignored);
+        };
+        let intent: Option<PaymentIntentRow> = pi::table
+            .find(intent_id)
+            .select(PaymentIntentRow::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(intent) = intent else {
+            return Ok(WebhookOutcome::Ignored);
+        };
+        let status = event
+            .object
+            .get("status")
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown");
+        match event.event_type.as_str() {
+            "payment_intent.succeeded" => {
+                diesel::update(pi::table.find(&intent.id))
+                    .set((pi::status.eq(status), pi::updated_at.eq(naive(now))))
+                    .execute(conn)?;
+                let already: i64 = pay::table
+                    .filter(pay::stripe_payment_intent_id.eq(&intent.id))
+                    .count()
+                    .get_result(conn)?;
+                if already > 0 {
+                    return Ok(WebhookOutcome::Ignored);
+                }
+                let received = event
+                    .object
+                    .get("amount_received")
+                    .and_then(|v| v.as_i64())
+                    .filter(|v| *v > 0)
+                    .or_else(|| event.object.get("amount").and_then(|v| v.as_i64()))
+                    .unwrap_or(intent.amount_minor);
+                let currency = event
+                    .object
+                    .get("currency")
+                    .and_then(|v| v.as_str())
+                    .map(|c| c.to_ascii_uppercase())
+                    .unwrap_or_else(|| intent.currency.clone());
+                let currency = Currency::parse(&currency).map_err(anyhow::Error::new)?;
+                let paid_at = Utc.timestamp_opt(event.created, 0).single().unwrap_or(now);
+                payments::apply(
+                    conn,
+                    settings,
+                    intent.invoice_id.parse().map_err(anyhow::Error::new)?,
+                    PaymentInput {
+                        amount: Money::new(received, currency),
+                        method: PaymentMethod::Card,
+                        reference: intent.id.clone(),
+                        received_on: paid_at.date_naive(),
+                        stripe_payment_intent_id: Some(intent.id.clone()),
+                        recorded_by: "stripe".into(),
+                    },
+                    now,
+                )?;
+                Ok(WebhookOutcome::Applied)
+            }
+            "payment_intent.payment_failed" => {
+                let message = event
+                    .object
+                    .pointer("/last_payment_error/message")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("payment failed")
+                    .to_owned();
+                diesel::update(pi::table.find(&intent.id))
+                    .set((
+                        pi::status.eq(status),
+                        pi::last_error.eq(Some(message)),
+                        pi::updated_at.eq(naive(now)),
+                    ))
+                    .execute(conn)?;
+                Ok(WebhookOutcome::Applied)
+            }
+            _ => Ok(WebhookOutcome::Ignored),
+        }
+    })
+}
+
+/// The stored state of an invoice's PaymentIntent (status and last error), if any.
+pub fn intent_for_invoice(
+    conn: &mut DbConn,
+    invoice_id: InvoiceId,
+) -> Result<Option<PaymentIntentRow>, ServiceError> {
+    Ok(pi::table
+        .filter(pi::invoice_id.eq(invoice_id.to_string()))
+        .select(PaymentIntentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
