@@ -1,0 +1,9 @@
+//! The one integration-test binary. Every test spawns its own app and database; the
+//! whole suite runs once per backend (`ACCREDIT_TEST_DATABASE=sqlite|postgres`).
+
+mod auth;
+mod helpers;
+mod licences;
+mod ops;
+mod providers;
+mod stripe;

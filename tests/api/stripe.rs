@@ -1,0 +1,274 @@
+//! Card payments against localstripe (the wrapper in tests/support), which confirms
+//! PaymentIntents and delivers signed webhooks itself. Events localstripe cannot
+//! produce on demand (duplicates, bad or stale signatures) are signed in the test.
+
+use std::time::Duration;
+
+use accredit::integrations::stripe::sign_payload;
+use serde_json::{json, Value};
+
+use crate::helpers::{env, Options, TestApp};
+
+const LICENCE: &str = "base_text_syllabus_licence";
+
+async fn stripe_app() -> TestApp {
+    TestApp::spawn_with(Options {
+        stripe: true,
+        ..Default::default()
+    })
+    .await
+}
+
+/// Registers this app's webhook endpoint with localstripe.
+async fn register_webhook(app: &TestApp) {
+    let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let r = app
+        .http
+        .post(format!("{base}_config/webhooks/{id}"))
+        .json(&json!({
+            "url": format!("{}/v1/webhooks/stripe", app.address),
+            "secret": app.webhook_secret,
+            "events": ["payment_intent.succeeded", "payment_intent.payment_failed"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success(),
+        "webhook registration: {}",
+        r.status()
+    );
+}
+
+/// Confirms a PaymentIntent at localstripe with a test card PaymentMethod.
+async fn confirm(app: &TestApp, intent: &str, payment_method: &str) -> reqwest::StatusCode {
+    let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
+    app.http
+        .post(format!("{base}v1/payment_intents/{intent}/confirm"))
+        .bearer_auth(env("ACCREDIT_TEST_STRIPE_SECRET_KEY"))
+        .form(&[("payment_method", payment_method)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn wait_for_invoice_status(app: &TestApp, invoice: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let r = app
+            .get(&format!("/v1/invoices/{invoice}"), &app.finance_token)
+            .await;
+        if r.body["status"] == status {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("invoice {invoice} never became {status}");
+}
+
+#[tokio::test]
+async fn full_sale_with_stripe_and_a_webhook_from_localstripe() {
+    let app = stripe_app().await;
+    register_webhook(&app).await;
+    let (_, email, token) = app.provider("Card Payer GmbH").await;
+    let order = app.buy(&token, LICENCE).await;
+    assert_eq!(order["payment"]["method"], "card");
+    let intent = order["payment"]["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(intent.starts_with("pi_"), "{intent}");
+    assert!(order["payment"]["client_secret"]
+        .as_str()
+        .is_some_and(|s| s.starts_with(&intent)));
+    let invoice = order["invoice_id"].as_str().unwrap().to_owned();
+
+    // The PaymentIntent carries our invoice id and the amount due.
+    let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
+    let pi: Value = app
+        .http
+        .get(format!("{base}v1/payment_intents/{intent}"))
+        .bearer_auth(env("ACCREDIT_TEST_STRIPE_SECRET_KEY"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pi["amount"], 250000);
+    assert_eq!(pi["currency"], "usd");
+    assert_eq!(pi["metadata"]["invoice_id"], invoice.as_str());
+
+    assert!(confirm(&app, &intent, "pm_card_visa").await.is_success());
+    wait_for_invoice_status(&app, &invoice, "paid").await;
+    let lic = app
+        .get(
+            &format!("/v1/licences/{}", order["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(lic.body["status"], "active");
+    let payments = app
+        .get(&format!("/v1/invoices/{invoice}/payments"), &token)
+        .await;
+    assert_eq!(payments.body["data"][0]["method"], "card");
+    assert_eq!(payments.body["data"][0]["reference"], intent.as_str());
+    let tb = app.assert_ledger_balanced().await;
+    assert_eq!(
+        TestApp::account_balance(&tb, "cash:stripe_clearing"),
+        250_000
+    );
+    assert_eq!(TestApp::account_balance(&tb, "receivables"), 0);
+
+    app.run_jobs().await;
+    let mails = app.emails_to(&email);
+    assert_eq!(mails.len(), 2, "invoice issued + licence active");
+
+    // A second purchase reuses the provider's Stripe Customer.
+    let second = app.buy(&token, "exam_materials_licence").await;
+    let pi2: Value = app
+        .http
+        .get(format!(
+            "{base}v1/payment_intents/{}",
+            second["payment"]["payment_intent_id"].as_str().unwrap()
+        ))
+        .bearer_auth(env("ACCREDIT_TEST_STRIPE_SECRET_KEY"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pi2["customer"], pi["customer"]);
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_the_invoice_open() {
+    let app = stripe_app().await;
+    register_webhook(&app).await;
+    let (_, _, token) = app.provider("Declined GmbH").await;
+    let order = app.buy(&token, LICENCE).await;
+    let intent = order["payment"]["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invoice: accredit::domain::ids::InvoiceId =
+        order["invoice_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        confirm(&app, &intent, "pm_card_visa_chargeDeclined").await,
+        402
+    );
+    let mut stored = None;
+    for _ in 0..100 {
+        let s = app
+            .ctx
+            .db(move |c| accredit::services::stripe_payments::intent_for_invoice(c, invoice))
+            .await
+            .unwrap();
+        if s.as_ref().is_some_and(|s| s.last_error.is_some()) {
+            stored = s;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let stored = stored.expect("payment_failed webhook recorded");
+    assert!(stored.last_error.unwrap().contains("declined"));
+    let inv = app.get(&format!("/v1/invoices/{invoice}"), &token).await;
+    assert_eq!(inv.body["status"], "open");
+}
+
+#[tokio::test]
+async fn webhooks_are_verified_and_deduplicated() {
+    let app = stripe_app().await;
+    let (_, _, token) = app.provider("Webhook GmbH").await;
+    let order = app.buy(&token, LICENCE).await;
+    let intent = order["payment"]["payment_intent_id"].as_str().unwrap();
+    let invoice = order["invoice_id"].as_str().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let event = json!({
+        "id": "evt_test_dup_1", "object": "event", "type": "payment_intent.succeeded", "created": now,
+        "data": {"object": {"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 250000, "amount_received": 250000, "currency": "usd"}}
+    });
+    let payload = event.to_string();
+    let send = |header: String, body: String| {
+        let (http, url) = (
+            app.http.clone(),
+            format!("{}/v1/webhooks/stripe", app.address),
+        );
+        async move {
+            http.post(url)
+                .header("Stripe-Signature", header)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Bad signature, stale timestamp, no header: 400 and no effect.
+    let r = send(
+        sign_payload(payload.as_bytes(), "whsec_wrong", now),
+        payload.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = send(
+        sign_payload(payload.as_bytes(), &app.webhook_secret, now - 301),
+        payload.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = app
+        .http
+        .post(format!("{}/v1/webhooks/stripe", app.address))
+        .body(payload.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = send(
+        sign_payload(payload.as_bytes(), &app.webhook_secret, now),
+        payload.replace("250000", "1"),
+    )
+    .await;
+    assert_eq!(r.status(), 400, "tampered body");
+    let inv = app.get(&format!("/v1/invoices/{invoice}"), &token).await;
+    assert_eq!(inv.body["status"], "open");
+
+    // One valid v1 among several (secret rotation) is enough.
+    let good = sign_payload(payload.as_bytes(), &app.webhook_secret, now);
+    let v1 = good.split(',').find(|p| p.starts_with("v1=")).unwrap();
+    let rotated = format!("t={now},v1={},{v1}", "0".repeat(64));
+    let r = send(rotated, payload.clone()).await;
+    assert_eq!(r.status(), 200);
+    let inv = app.get(&format!("/v1/invoices/{invoice}"), &token).await;
+    assert_eq!(inv.body["status"], "paid");
+
+    // The same event again: 200, nothing happens twice.
+    let tb = app.assert_ledger_balanced().await;
+    let r = send(good, payload.clone()).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["duplicate"], true);
+    assert_eq!(
+        app.get(&format!("/v1/invoices/{invoice}/payments"), &token)
+            .await
+            .body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(app.assert_ledger_balanced().await, tb);
+
+    // Unknown event types are acknowledged.
+    let other = json!({"id": "evt_other", "object": "event", "type": "customer.created", "created": now, "data": {"object": {"id": "cus_1"}}}).to_string();
+    let r = send(
+        sign_payload(other.as_bytes(), &app.webhook_secret, now),
+        other,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+}
