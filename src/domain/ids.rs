@@ -80,3 +80,39 @@ typed_id!(
     /// A versioned price of a catalogue product.
     PriceId
 );
+typed_id!(
+    /// A candidate (test-taker).
+    CandidateId
+);
+typed_id!(
+    /// An independent testing vendor.
+    VendorId
+);
+typed_id!(
+    /// A candidate's order of an exam voucher.
+    ExamOrderId
+);
+typed_id!(
+    /// An exam voucher.
+    VoucherId
+);
+typed_id!(
+    /// One sitting of an exam (a redeemed voucher).
+    ExamAttemptId
+);
+typed_id!(
+    /// A certification held by a candidate.
+    CertificationId
+);
+typed_id!(
+    /// A fee split policy version.
+    SplitPolicyId
+);
+typed_id!(
+    /// A payout to a partner.
+    PayoutId
+);
+typed_id!(
+    /// A community contribution submitted by a candidate.
+    ContributionId
+);

@@ -16,11 +16,24 @@ pub enum Role {
     Finance,
     /// An AT or AEC, scoped to its own provider id.
     Provider,
+    /// A test-taker, scoped to its own candidate id.
+    Candidate,
+    /// An independent exam vendor, scoped to its vendor id.
+    TestingVendor,
+    /// The service account that runs reminder and dunning sweeps.
+    Scheduler,
 }
 
 impl Role {
     /// Every role, for listings and validation messages.
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Finance, Role::Provider];
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Finance,
+        Role::Provider,
+        Role::Candidate,
+        Role::TestingVendor,
+        Role::Scheduler,
+    ];
 
     /// The wire name (`"admin"`, `"finance"`, `"provider"`).
     pub fn as_str(self) -> &'static str {
@@ -28,12 +41,25 @@ impl Role {
             Role::Admin => "admin",
             Role::Finance => "finance",
             Role::Provider => "provider",
+            Role::Candidate => "candidate",
+            Role::TestingVendor => "testing_vendor",
+            Role::Scheduler => "scheduler",
         }
     }
 
     /// True when tokens of this role must carry a `provider_id` scope.
     pub fn is_provider_scoped(self) -> bool {
         matches!(self, Role::Provider)
+    }
+
+    /// True when tokens of this role must carry a `candidate_id` scope.
+    pub fn is_candidate_scoped(self) -> bool {
+        matches!(self, Role::Candidate)
+    }
+
+    /// True when tokens of this role must carry a `vendor_id` scope.
+    pub fn is_vendor_scoped(self) -> bool {
+        matches!(self, Role::TestingVendor)
     }
 }
 
@@ -45,7 +71,7 @@ impl fmt::Display for Role {
 
 /// Error for an unknown role name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown role `{0}`: expected one of admin, finance, provider")]
+#[error("unknown role `{0}`: expected one of admin, finance, provider, candidate, testing_vendor, scheduler")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
