@@ -4,14 +4,17 @@
 //! Coordinates here are in points measured from the page's **top** left
 //! corner (y grows downwards, as layouts are written); [`Canvas`] flips them
 //! to PDF's bottom-left origin. Text is always drawn with the embedded fonts
-//! of [`super::fonts`], so it stays real, extractable text.
+//! of [`super::fonts`], so it stays real, extractable text; with
+//! [`Fonts::register_for`], characters DejaVu lacks (CJK) are drawn in runs
+//! of the fallback face.
 
 use printpdf::{
-    Color, FontId, Line, LineCapStyle, LineJoinStyle, LinePoint, Op, PaintMode, PdfDocument,
-    PdfFontHandle, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem, WindingOrder,
+    Actions, BorderArray, Color, ColorArray, FontId, Line, LineCapStyle, LineJoinStyle, LinePoint,
+    LinkAnnotation, Op, PaintMode, PdfDocument, PdfFontHandle, Point, Polygon, PolygonRing, Pt,
+    Rect, Rgb, TextItem, TextRenderingMode, WindingOrder,
 };
 
-use super::fonts::Weight;
+use super::fonts::{fallback_face, FontSource, Weight};
 
 /// An sRGB colour, written as `0xRRGGBB`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +74,8 @@ impl TextStyle {
     }
 }
 
-/// The document-level font resources of both weights.
+/// The document-level font resources of both weights, and of the fallback
+/// face when the document needs it.
 ///
 /// Register once per document: printpdf subsets each registered font to the
 /// glyphs used in that document when it is saved.
@@ -79,15 +83,39 @@ impl TextStyle {
 pub(crate) struct Fonts {
     regular: FontId,
     bold: FontId,
+    /// Present only if registered with [`Fonts::register_for`] and needed.
+    fallback: Option<FontId>,
 }
 
 impl Fonts {
     /// Adds both cached faces to `doc` (a cheap clone of the parsed face).
+    ///
+    /// Without the fallback face: characters DejaVu lacks draw as `.notdef`.
     pub(crate) fn register(doc: &mut PdfDocument) -> Self {
         Self {
             regular: doc.add_font(Weight::Regular.face()),
             bold: doc.add_font(Weight::Bold.face()),
+            fallback: None,
         }
+    }
+
+    /// As [`Fonts::register`], plus the fallback face if any of `texts` —
+    /// which must include every variable string the document will draw —
+    /// has characters DejaVu lacks. Documents that need it pay for parsing
+    /// it once per process and cloning it into the document (a few ms);
+    /// printpdf subsets it to the glyphs drawn, like the others.
+    pub(crate) fn register_for<'a>(
+        doc: &mut PdfDocument,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut fonts = Self::register(doc);
+        if texts
+            .into_iter()
+            .any(|t| Weight::Regular.needs_fallback(t) || Weight::Bold.needs_fallback(t))
+        {
+            fonts.fallback = Some(doc.add_font(fallback_face()));
+        }
+        fonts
     }
 
     fn handle(&self, weight: Weight) -> PdfFontHandle {
@@ -98,6 +126,10 @@ impl Fonts {
         PdfFontHandle::External(id.clone())
     }
 }
+
+/// Stroke width that emboldens fallback glyphs in bold runs, per point of
+/// font size (the fallback face has a single weight).
+const FAUX_BOLD_STROKE: f32 = 0.03;
 
 /// The operations of one page under construction.
 #[derive(Debug)]
@@ -130,9 +162,23 @@ impl Canvas {
     }
 
     /// Draws `text` with its left end at `x` and its baseline at `baseline`.
+    ///
+    /// If the document has the fallback face and `text` needs it, the text
+    /// is drawn as consecutive runs, one per face, within one text object
+    /// (each run advances the cursor by exactly its measured width).
     pub(crate) fn text(&mut self, x: f32, baseline: f32, text: &str, style: TextStyle) {
         if text.is_empty() {
             return;
+        }
+        if let Some(fallback) = self.fonts.fallback.clone() {
+            let runs = style.weight.runs(text);
+            if runs
+                .iter()
+                .any(|(source, _)| *source == FontSource::Fallback)
+            {
+                self.text_runs(x, baseline, &runs, style, fallback);
+                return;
+            }
         }
         let pos = self.point(x, baseline);
         self.ops.extend([
@@ -150,6 +196,87 @@ impl Canvas {
             },
             Op::EndTextSection,
         ]);
+    }
+
+    fn text_runs(
+        &mut self,
+        x: f32,
+        baseline: f32,
+        runs: &[(FontSource, &str)],
+        style: TextStyle,
+        fallback: FontId,
+    ) {
+        let pos = self.point(x, baseline);
+        let colour = style.colour.to_pdf();
+        let faux_bold = style.weight == Weight::Bold;
+        self.ops.extend([
+            Op::SaveGraphicsState,
+            Op::SetFillColor {
+                col: colour.clone(),
+            },
+            Op::SetOutlineColor { col: colour },
+            Op::SetOutlineThickness {
+                pt: Pt(style.size * FAUX_BOLD_STROKE),
+            },
+            Op::StartTextSection,
+            Op::SetTextCursor { pos },
+        ]);
+        for (source, run) in runs {
+            let (font, mode) = match source {
+                FontSource::Primary => (self.fonts.handle(style.weight), TextRenderingMode::Fill),
+                FontSource::Fallback if faux_bold => (
+                    PdfFontHandle::External(fallback.clone()),
+                    TextRenderingMode::FillStroke,
+                ),
+                FontSource::Fallback => (
+                    PdfFontHandle::External(fallback.clone()),
+                    TextRenderingMode::Fill,
+                ),
+            };
+            self.ops.extend([
+                Op::SetFont {
+                    font,
+                    size: Pt(style.size),
+                },
+                Op::SetTextRenderingMode { mode },
+                Op::ShowText {
+                    items: vec![TextItem::Text((*run).to_owned())],
+                },
+            ]);
+        }
+        self.ops
+            .extend([Op::EndTextSection, Op::RestoreGraphicsState]);
+    }
+
+    /// Draws `text` centred on `centre`.
+    pub(crate) fn text_centred(
+        &mut self,
+        centre: f32,
+        baseline: f32,
+        text: &str,
+        style: TextStyle,
+    ) {
+        self.text(centre - style.width(text) / 2.0, baseline, text, style);
+    }
+
+    /// Draws `text` centred on `centre` with `tracking` points of extra
+    /// space between letters (for titles in capitals). Text extraction is
+    /// unaffected while `tracking` stays under ~0.2 em.
+    pub(crate) fn text_centred_tracked(
+        &mut self,
+        centre: f32,
+        baseline: f32,
+        text: &str,
+        style: TextStyle,
+        tracking: f32,
+    ) {
+        let gaps = text.chars().count().saturating_sub(1) as f32;
+        let width = style.width(text) + tracking * gaps;
+        self.ops.push(Op::SetCharacterSpacing {
+            multiplier: tracking,
+        });
+        self.text(centre - width / 2.0, baseline, text, style);
+        self.ops.push(Op::SetCharacterSpacing { multiplier: 0.0 });
     }
 
     /// Draws `text` with its right end at `right`.
@@ -185,6 +312,153 @@ impl Canvas {
                 },
             },
         ]);
+    }
+
+    /// Fills the union of rectangles `(x, top, width, height)` as one path
+    /// (no hairline seams between adjacent rectangles, one small operator
+    /// list — e.g. the modules of a QR code).
+    pub(crate) fn fill_rects(
+        &mut self,
+        rects: impl IntoIterator<Item = (f32, f32, f32, f32)>,
+        colour: Colour,
+    ) {
+        let rings: Vec<PolygonRing> = rects
+            .into_iter()
+            .map(|(x, top, width, height)| PolygonRing {
+                points: vec![
+                    self.line_point(x, top),
+                    self.line_point(x + width, top),
+                    self.line_point(x + width, top + height),
+                    self.line_point(x, top + height),
+                ],
+            })
+            .collect();
+        if rings.is_empty() {
+            return;
+        }
+        self.ops.extend([
+            Op::SetFillColor {
+                col: colour.to_pdf(),
+            },
+            Op::DrawPolygon {
+                polygon: Polygon {
+                    rings,
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                },
+            },
+        ]);
+    }
+
+    /// Strokes the outline of the rectangle whose top-left corner is
+    /// (`x`, `top`).
+    pub(crate) fn stroke_rect(
+        &mut self,
+        x: f32,
+        top: f32,
+        width: f32,
+        height: f32,
+        thickness: f32,
+        colour: Colour,
+    ) {
+        let points = vec![
+            self.line_point(x, top),
+            self.line_point(x + width, top),
+            self.line_point(x + width, top + height),
+            self.line_point(x, top + height),
+        ];
+        self.ops.extend([
+            Op::SetOutlineColor {
+                col: colour.to_pdf(),
+            },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    points,
+                    is_closed: true,
+                },
+            },
+        ]);
+    }
+
+    /// Strokes a circle of radius `r` centred on (`cx`, `cy`).
+    pub(crate) fn stroke_circle(
+        &mut self,
+        cx: f32,
+        cy: f32,
+        r: f32,
+        thickness: f32,
+        colour: Colour,
+    ) {
+        // Four quarter arcs, each one cubic Bézier with control points at κ·r.
+        const KAPPA: f32 = 0.552_284_8;
+        let k = r * KAPPA;
+        let points = vec![
+            self.line_point(cx, cy - r),
+            self.control_point(cx + k, cy - r),
+            self.control_point(cx + r, cy - k),
+            self.line_point(cx + r, cy),
+            self.control_point(cx + r, cy + k),
+            self.control_point(cx + k, cy + r),
+            self.line_point(cx, cy + r),
+            self.control_point(cx - k, cy + r),
+            self.control_point(cx - r, cy + k),
+            self.line_point(cx - r, cy),
+            self.control_point(cx - r, cy - k),
+            self.control_point(cx - k, cy - r),
+            self.line_point(cx, cy - r),
+        ];
+        self.ops.extend([
+            Op::SetOutlineColor {
+                col: colour.to_pdf(),
+            },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    points,
+                    is_closed: true,
+                },
+            },
+        ]);
+    }
+
+    /// Fills the diamond (square on its corner) centred on (`cx`, `cy`),
+    /// `size` points from corner to corner.
+    pub(crate) fn fill_diamond(&mut self, cx: f32, cy: f32, size: f32, colour: Colour) {
+        let h = size / 2.0;
+        let points = vec![
+            self.line_point(cx, cy - h),
+            self.line_point(cx + h, cy),
+            self.line_point(cx, cy + h),
+            self.line_point(cx - h, cy),
+        ];
+        self.ops.extend([
+            Op::SetFillColor {
+                col: colour.to_pdf(),
+            },
+            Op::DrawPolygon {
+                polygon: Polygon {
+                    rings: vec![PolygonRing { points }],
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                },
+            },
+        ]);
+    }
+
+    /// Makes the rectangle whose top-left corner is (`x`, `top`) a link to
+    /// `uri` (no visible border).
+    pub(crate) fn link(&mut self, x: f32, top: f32, width: f32, height: f32, uri: &str) {
+        let bottom_left = self.point(x, top + height);
+        self.ops.push(Op::LinkAnnotation {
+            link: LinkAnnotation::new(
+                Rect::from_xywh(bottom_left.x, bottom_left.y, Pt(width), Pt(height)),
+                Actions::Uri(uri.to_owned()),
+                Some(BorderArray::Solid([0.0, 0.0, 0.0])),
+                Some(ColorArray::Transparent),
+                None,
+            ),
+        });
     }
 
     /// Draws a horizontal rule from `x1` to `x2` at `y`.

@@ -7,8 +7,15 @@
 //! right-aligned and wrapped text lands where it is measured to land.
 //!
 //! Limits: DejaVu Sans covers Latin (incl. Vietnamese), Greek and Cyrillic,
-//! but not CJK; characters it lacks render as the `.notdef` box. Text is not
-//! shaped (no kerning, no mark positioning), so pass NFC-normalised strings.
+//! but not CJK. For characters it lacks there is a fallback face, Droid Sans
+//! Fallback (CJK; one weight; `invoices/fonts/LICENSE-DroidSansFallback`),
+//! also embedded but parsed only the first time a string needs it. printpdf
+//! does no font fallback itself, so text is split into runs by face
+//! ([`Weight::runs`]) and each run is drawn with its own font; measurement
+//! follows the same split. The fallback is drawn only by documents whose
+//! fonts were registered with `Fonts::register_for` (see `canvas`); others
+//! still draw such characters as DejaVu's `.notdef` box. Text is not shaped
+//! (no kerning, no mark positioning), so pass NFC-normalised strings.
 
 use std::sync::OnceLock;
 
@@ -24,6 +31,43 @@ const BOLD_TTF: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/invoices/fonts/DejaVuSans-Bold.ttf"
 ));
+
+/// Droid Sans Fallback Full (Apache-2.0): CJK ideographs, kana, hangul and
+/// more, for the characters DejaVu lacks. 4 MB, so parsed lazily.
+const FALLBACK_TTF: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/invoices/fonts/DroidSansFallbackFull.ttf"
+));
+
+/// The fallback face, parsed on first use (some 10² ms once) and cached for
+/// the life of the process.
+///
+/// # Panics
+/// Only if the embedded fallback font is not valid TrueType, a build defect
+/// caught by this module's tests.
+pub(crate) fn fallback_face() -> &'static ParsedFont {
+    static FALLBACK: OnceLock<ParsedFont> = OnceLock::new();
+    FALLBACK.get_or_init(|| {
+        ParsedFont::from_bytes(FALLBACK_TTF, 0, &mut Vec::new())
+            .expect("embedded font DroidSansFallbackFull.ttf is not a valid TrueType font")
+    })
+}
+
+/// Whether `face` has a real glyph (not `.notdef`) for `c`.
+fn has_glyph(face: &ParsedFont, c: char) -> bool {
+    face.lookup_glyph_index(u32::from(c))
+        .is_some_and(|gid| gid != 0)
+}
+
+/// Which embedded face draws a run of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FontSource {
+    /// DejaVu Sans in the run's weight.
+    Primary,
+    /// Droid Sans Fallback (a single weight; bold runs are emboldened by
+    /// stroking when drawn).
+    Fallback,
+}
 
 /// The weights available to the renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,21 +99,81 @@ impl Weight {
         })
     }
 
+    /// The face that draws `c` in this weight: DejaVu if it has the glyph,
+    /// else the fallback if *it* has it, else DejaVu (its `.notdef`).
+    ///
+    /// The fallback face is parsed only when DejaVu lacks `c`.
+    pub(crate) fn source(self, c: char) -> FontSource {
+        if has_glyph(self.face(), c) || !has_glyph(fallback_face(), c) {
+            FontSource::Primary
+        } else {
+            FontSource::Fallback
+        }
+    }
+
+    /// Whether this weight's DejaVu face or the fallback face has a glyph
+    /// for `c` (if neither has, `c` prints as a `.notdef` box).
+    pub(crate) fn can_draw(self, c: char) -> bool {
+        has_glyph(self.face(), c) || has_glyph(fallback_face(), c)
+    }
+
+    /// Whether any character of `text` is drawn with the fallback face.
+    pub(crate) fn needs_fallback(self, text: &str) -> bool {
+        text.chars().any(|c| self.source(c) == FontSource::Fallback)
+    }
+
+    /// `text` split into maximal runs drawn with one face each, in order.
+    ///
+    /// Whitespace and other characters both faces can draw stay in the run
+    /// they follow (so "山田 太郎" is one fallback run, and extracts as one
+    /// word group); an empty `text` yields no runs.
+    pub(crate) fn runs(self, text: &str) -> Vec<(FontSource, &str)> {
+        let mut runs: Vec<(FontSource, &str)> = Vec::new();
+        let mut start = 0;
+        let mut current: Option<FontSource> = None;
+        for (index, c) in text.char_indices() {
+            let mut source = self.source(c);
+            if let Some(cur) = current {
+                if source != cur && c.is_whitespace() && self.source_face(cur, c) {
+                    source = cur;
+                }
+                if source != cur {
+                    runs.push((cur, &text[start..index]));
+                    start = index;
+                }
+            }
+            current = Some(source);
+        }
+        if let Some(cur) = current {
+            runs.push((cur, &text[start..]));
+        }
+        runs
+    }
+
+    /// Whether the face `source` stands for (in this weight) draws `c`.
+    fn source_face(self, source: FontSource, c: char) -> bool {
+        match source {
+            FontSource::Primary => has_glyph(self.face(), c),
+            FontSource::Fallback => has_glyph(fallback_face(), c),
+        }
+    }
+
     /// Width of `text` set at `size` points, in points.
     ///
-    /// Sums the `hmtx` advance of each character's glyph (`.notdef` for
-    /// characters the font lacks), exactly as printpdf encodes the text.
+    /// Sums the `hmtx` advance of each character's glyph in the face that
+    /// draws it (see [`Weight::runs`]; `.notdef` for characters no face
+    /// has), exactly as printpdf encodes the text.
     pub(crate) fn width(self, text: &str, size: f32) -> f32 {
-        let face = self.face();
-        let units_per_em = f32::from(face.pdf_font_metrics.units_per_em.max(1));
-        let units: u32 = text
-            .chars()
-            .map(|c| {
-                let gid = face.lookup_glyph_index(u32::from(c)).unwrap_or(0);
-                u32::from(face.get_horizontal_advance(gid))
+        self.runs(text)
+            .into_iter()
+            .map(|(source, run)| {
+                let face = match source {
+                    FontSource::Primary => self.face(),
+                    FontSource::Fallback => fallback_face(),
+                };
+                advance_units(face, run) * size
             })
-            .sum();
-        units as f32 * size / units_per_em
+            .sum()
     }
 
     /// Greedy word wrap of `text` into lines no wider than `max_width`
@@ -163,9 +267,22 @@ impl Weight {
     }
 }
 
+/// Sum of the advances of `text`'s glyphs in `face`, in ems.
+fn advance_units(face: &ParsedFont, text: &str) -> f32 {
+    let units_per_em = f32::from(face.pdf_font_metrics.units_per_em.max(1));
+    let units: u32 = text
+        .chars()
+        .map(|c| {
+            let gid = face.lookup_glyph_index(u32::from(c)).unwrap_or(0);
+            u32::from(face.get_horizontal_advance(gid))
+        })
+        .sum();
+    units as f32 / units_per_em
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Weight;
+    use super::{fallback_face, FontSource, Weight};
 
     #[test]
     fn embedded_fonts_parse_and_cover_the_scripts_we_print() {
@@ -218,5 +335,29 @@ mod tests {
             Weight::Regular.wrap("   ", 9.0, 100.0, 3),
             vec![String::new()]
         );
+    }
+
+    #[test]
+    fn cjk_falls_back_to_droid_in_runs() {
+        use FontSource::{Fallback, Primary};
+        assert!(!Weight::Regular.needs_fallback("Zoë Łukasiewicz Пётр Αλέξανδρος Mỹ"));
+        assert!(Weight::Bold.needs_fallback("山田 太郎"));
+        assert_eq!(
+            Weight::Regular.runs("山田 太郎"),
+            vec![(Fallback, "山田 太郎")]
+        );
+        assert_eq!(
+            Weight::Bold.runs("Dr 山田 (PCAP)"),
+            vec![(Primary, "Dr "), (Fallback, "山田 "), (Primary, "(PCAP)")]
+        );
+        assert!(Weight::Regular.runs("").is_empty());
+        // A character neither face has stays with DejaVu (its .notdef box).
+        assert_eq!(Weight::Regular.source('\u{E000}'), Primary);
+        // Ideographs are one em wide in the fallback face.
+        let em = Weight::Regular.width("山", 20.0);
+        assert!((em - 20.0).abs() < 0.5, "{em}");
+        assert!(fallback_face().num_glyphs() > 10_000);
+        // Droid Sans Fallback has no Hangul syllables.
+        assert!(Weight::Bold.can_draw('山') && !Weight::Bold.can_draw('김'));
     }
 }

@@ -7,7 +7,9 @@
 //! domain rules — and returns the finished file as bytes.
 
 mod canvas;
+pub mod certificate;
 mod fonts;
 pub mod invoice;
 
+pub use certificate::*;
 pub use invoice::*;

@@ -286,7 +286,7 @@ impl StripeClient {
         &self,
         amount_minor: i64,
         currency: &str,
-        customer_id: &str,
+        customer_id: Option<&str>,
         description: &str,
         metadata: &[(&str, &str)],
         idempotency_key: &str,
@@ -295,8 +295,10 @@ impl StripeClient {
         let currency = stripe_currency(currency)?;
         let strategy = idempotent(idempotency_key)?;
         let mut request = CreatePaymentIntent::new(amount, currency)
-            .customer(customer_id)
             .capture_method(PaymentIntentCaptureMethod::Automatic);
+        if let Some(customer) = customer_id {
+            request = request.customer(customer);
+        }
         if !description.is_empty() {
             request = request.description(description);
         }
