@@ -65,6 +65,16 @@ pub struct LicenceSettings {
     pub max_seats: u32,
 }
 
+/// Thresholds of the derived candidate levels (DESIGN.md, "Credentials and levels").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSettings {
+    /// Verified community credits needed (with PCPP1 + PCPP2) for `professional`.
+    pub professional_min_credits: u32,
+    /// Verified community credits needed (with CEPP) for `expert`.
+    pub expert_min_credits: u32,
+}
+
 /// Outbox worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +133,12 @@ pub struct Settings {
     pub licence: LicenceSettings,
     /// Outbox worker.
     pub outbox: OutboxSettings,
+    /// Level thresholds.
+    pub levels: LevelSettings,
+    /// Exam fee split used when no split policy is in force for an exam.
+    pub default_split: crate::domain::split::SplitParts,
+    /// Requests per minute per client IP on public endpoints (sign-up, login, verification).
+    pub public_rate_limit_per_minute: u32,
 }
 
 fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -179,6 +195,16 @@ impl Default for Settings {
                 poll_interval_ms: 1000,
                 max_attempts: 8,
             },
+            levels: LevelSettings {
+                professional_min_credits: 10,
+                expert_min_credits: 30,
+            },
+            default_split: crate::domain::split::SplitParts {
+                foundation_bp: 3000,
+                testing_vendor_bp: 6000,
+                referring_provider_bp: 1000,
+            },
+            public_rate_limit_per_minute: 30,
         }
     }
 }

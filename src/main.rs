@@ -57,6 +57,9 @@ enum ClientsCommand {
         /// Required for --role provider.
         #[arg(long)]
         provider_id: Option<accredit::domain::ids::ProviderId>,
+        /// Required for --role testing_vendor.
+        #[arg(long)]
+        vendor_id: Option<accredit::domain::ids::VendorId>,
         /// A label for the credentials.
         #[arg(long)]
         name: String,
@@ -102,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
                 ClientsCommand::Create {
                     role,
                     provider_id,
+                    vendor_id,
                     name,
                 },
         } => {
@@ -110,14 +114,16 @@ async fn main() -> anyhow::Result<()> {
             let pool = accredit::db::connect_and_migrate(&settings.database_url(), 1)?;
             let mut conn = pool.get()?;
             let conn: &mut DbConn = &mut conn;
-            let creds = accredit::services::clients::create(
-                conn,
-                *role,
-                *provider_id,
-                name,
-                SystemClock.now(),
-            )
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            use accredit::services::clients::ClientOwner;
+            let owner = match (provider_id, vendor_id) {
+                (Some(p), None) => ClientOwner::Provider(*p),
+                (None, Some(v)) => ClientOwner::Vendor(*v),
+                (None, None) => ClientOwner::Staff,
+                (Some(_), Some(_)) => anyhow::bail!("give --provider-id or --vendor-id, not both"),
+            };
+            let creds =
+                accredit::services::clients::create(conn, *role, owner, name, SystemClock.now())
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("{}", serde_json::to_string(&creds)?);
             Ok(())
         }

@@ -108,12 +108,17 @@ pub fn context(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppC
         )?),
         None => None,
     };
+    let per_minute = std::num::NonZeroU32::new(settings.public_rate_limit_per_minute.max(1))
+        .unwrap_or(std::num::NonZeroU32::MIN);
     Ok(AppContext {
         pool,
         clock,
         settings: Arc::new(settings),
         stripe,
         keys: Arc::new(keys),
+        public_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+            per_minute,
+        ))),
     })
 }
 

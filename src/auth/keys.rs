@@ -16,7 +16,7 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::ProviderId;
+use crate::domain::ids::{CandidateId, ProviderId, VendorId};
 use crate::domain::role::Role;
 
 use super::Principal;
@@ -31,6 +31,12 @@ pub struct AccessClaims {
     /// Provider scope, present for `provider` tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<ProviderId>,
+    /// Candidate scope, present for `candidate` tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_id: Option<CandidateId>,
+    /// Vendor scope, present for `testing_vendor` tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<VendorId>,
     /// Issuer.
     pub iss: String,
     /// Audience.
@@ -164,6 +170,8 @@ impl SigningKeys {
             sub: principal.subject.clone(),
             role: principal.role,
             provider_id: principal.provider_id,
+            candidate_id: principal.candidate_id,
+            vendor_id: principal.vendor_id,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now_unix,
@@ -181,15 +189,18 @@ impl SigningKeys {
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)?;
         let c = data.claims;
-        if c.role.is_provider_scoped() != c.provider_id.is_some() {
-            return Err(TokenError::Claims(
-                "provider_id must be present exactly for provider tokens",
-            ));
+        if c.role.is_provider_scoped() != c.provider_id.is_some()
+            || c.role.is_candidate_scoped() != c.candidate_id.is_some()
+            || c.role.is_vendor_scoped() != c.vendor_id.is_some()
+        {
+            return Err(TokenError::Claims("scope claims must match the role"));
         }
         Ok(Principal {
             subject: c.sub,
             role: c.role,
             provider_id: c.provider_id,
+            candidate_id: c.candidate_id,
+            vendor_id: c.vendor_id,
         })
     }
 }
@@ -222,11 +233,7 @@ mod tests {
     }
 
     fn admin() -> Principal {
-        Principal {
-            subject: "c1".into(),
-            role: Role::Admin,
-            provider_id: None,
-        }
+        Principal::unscoped("c1".into(), Role::Admin)
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod password;
 
 pub use keys::{AccessClaims, SigningKeys, TokenError};
 
-use crate::domain::ids::ProviderId;
+use crate::domain::ids::{CandidateId, ProviderId, VendorId};
 use crate::domain::role::Role;
 
 /// The authenticated caller of a request.
@@ -22,6 +22,10 @@ pub struct Principal {
     pub role: Role,
     /// Provider scope for `provider` tokens.
     pub provider_id: Option<ProviderId>,
+    /// Candidate scope for `candidate` tokens.
+    pub candidate_id: Option<CandidateId>,
+    /// Vendor scope for `testing_vendor` tokens.
+    pub vendor_id: Option<VendorId>,
 }
 
 impl Principal {
@@ -35,6 +39,27 @@ impl Principal {
         roles.contains(&self.role)
     }
 
+    /// A staff or service caller with no object scope.
+    pub fn unscoped(subject: String, role: Role) -> Self {
+        Principal {
+            subject,
+            role,
+            provider_id: None,
+            candidate_id: None,
+            vendor_id: None,
+        }
+    }
+
+    /// The records this caller may see.
+    pub fn scope(&self) -> Scope {
+        match (self.provider_id, self.candidate_id, self.vendor_id) {
+            (Some(p), _, _) if self.role.is_provider_scoped() => Scope::Provider(p),
+            (_, Some(c), _) if self.role.is_candidate_scoped() => Scope::Candidate(c),
+            (_, _, Some(v)) if self.role.is_vendor_scoped() => Scope::Vendor(v),
+            _ => Scope::All,
+        }
+    }
+
     /// The provider a provider-scoped caller may see; `None` means "any" (staff).
     pub fn provider_scope(&self) -> Option<ProviderId> {
         if self.role.is_provider_scoped() {
@@ -43,4 +68,17 @@ impl Principal {
             None
         }
     }
+}
+
+/// Which records a caller may see: everything (staff), or one party's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Staff: no restriction.
+    All,
+    /// A provider's own records.
+    Provider(ProviderId),
+    /// A candidate's own records.
+    Candidate(CandidateId),
+    /// A testing vendor's own records.
+    Vendor(VendorId),
 }

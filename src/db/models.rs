@@ -35,6 +35,7 @@ pub struct ApiClientRow {
     pub secret_hash: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub vendor_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -113,6 +114,7 @@ pub struct InvoiceRow {
     pub paid_at: Option<NaiveDateTime>,
     pub pdf: Vec<u8>,
     pub pdf_sha256: String,
+    pub candidate_id: Option<String>,
 }
 
 /// An invoice without its PDF bytes, for listings and JSON reads.
@@ -136,6 +138,7 @@ pub struct InvoiceHeaderRow {
     pub due_on: NaiveDate,
     pub paid_at: Option<NaiveDateTime>,
     pub pdf_sha256: String,
+    pub candidate_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -243,4 +246,173 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub completed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = candidates)]
+pub struct CandidateRow {
+    pub id: String,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub country: String,
+    pub password_hash: String,
+    pub stripe_customer_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = testing_vendors)]
+pub struct TestingVendorRow {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub stripe_account_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credentials)]
+pub struct CredentialRow {
+    pub code: String,
+    pub name: String,
+    pub tier: String,
+    pub is_exam: bool,
+    pub product_code: Option<String>,
+    pub retake_wait_days: i32,
+    pub voucher_validity_months: i32,
+    pub validity_months: Option<i32>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = equivalent_experiences)]
+pub struct EquivalentExperienceRow {
+    pub id: String,
+    pub candidate_id: String,
+    pub credential_code: String,
+    pub reason: String,
+    pub granted_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = split_policies)]
+pub struct SplitPolicyRow {
+    pub id: String,
+    pub exam_code: String,
+    pub testing_vendor_id: Option<String>,
+    pub effective_from: NaiveDate,
+    pub foundation_bp: i32,
+    pub testing_vendor_bp: i32,
+    pub referring_provider_bp: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = exam_orders)]
+pub struct ExamOrderRow {
+    pub id: String,
+    pub candidate_id: String,
+    pub exam_code: String,
+    pub testing_vendor_id: String,
+    pub referring_provider_id: Option<String>,
+    pub invoice_id: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = vouchers)]
+pub struct VoucherRow {
+    pub id: String,
+    pub code: String,
+    pub exam_order_id: String,
+    pub candidate_id: String,
+    pub exam_code: String,
+    pub testing_vendor_id: String,
+    pub status: String,
+    pub expires_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub redeemed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = exam_attempts)]
+pub struct ExamAttemptRow {
+    pub id: String,
+    pub voucher_id: String,
+    pub candidate_id: String,
+    pub exam_code: String,
+    pub testing_vendor_id: String,
+    pub passed: Option<bool>,
+    pub score_percent: Option<i32>,
+    pub taken_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub reported_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certifications)]
+pub struct CertificationRow {
+    pub id: String,
+    pub candidate_id: String,
+    pub credential_code: String,
+    pub basis: String,
+    pub exam_attempt_id: Option<String>,
+    pub review_case: Option<String>,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub component_revoked: bool,
+    pub level: Option<String>,
+    pub certificate_number: String,
+    pub holder_name: String,
+    pub issued_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub pdf: Vec<u8>,
+    pub pdf_sha256: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = contributions)]
+pub struct ContributionRow {
+    pub id: String,
+    pub candidate_id: String,
+    pub description: String,
+    pub status: String,
+    pub credits: i32,
+    pub reviewed_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub reviewed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payouts)]
+pub struct PayoutRow {
+    pub id: String,
+    pub partner_type: String,
+    pub partner_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub method: String,
+    pub reference: String,
+    pub stripe_transfer_id: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payables)]
+pub struct PayableRow {
+    pub id: String,
+    pub partner_type: String,
+    pub partner_id: String,
+    pub exam_order_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub payout_id: Option<String>,
+    pub created_at: NaiveDateTime,
 }

@@ -29,6 +29,7 @@ diesel::table! {
         secret_hash -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        vendor_id -> Nullable<Text>,
     }
 }
 
@@ -101,6 +102,7 @@ diesel::table! {
         paid_at -> Nullable<Timestamp>,
         pdf -> Binary,
         pdf_sha256 -> Text,
+        candidate_id -> Nullable<Text>,
     }
 }
 
@@ -225,6 +227,189 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    candidates (id) {
+        id -> Text,
+        email -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        country -> Text,
+        password_hash -> Text,
+        stripe_customer_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    testing_vendors (id) {
+        id -> Text,
+        name -> Text,
+        country -> Text,
+        stripe_account_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credentials (code) {
+        code -> Text,
+        name -> Text,
+        tier -> Text,
+        is_exam -> Bool,
+        product_code -> Nullable<Text>,
+        retake_wait_days -> Integer,
+        voucher_validity_months -> Integer,
+        validity_months -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    credential_prerequisites (credential_code, required_code) {
+        credential_code -> Text,
+        required_code -> Text,
+    }
+}
+
+diesel::table! {
+    credential_components (composite_code, component_code) {
+        composite_code -> Text,
+        component_code -> Text,
+    }
+}
+
+diesel::table! {
+    equivalent_experiences (id) {
+        id -> Text,
+        candidate_id -> Text,
+        credential_code -> Text,
+        reason -> Text,
+        granted_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    split_policies (id) {
+        id -> Text,
+        exam_code -> Text,
+        testing_vendor_id -> Nullable<Text>,
+        effective_from -> Date,
+        foundation_bp -> Integer,
+        testing_vendor_bp -> Integer,
+        referring_provider_bp -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exam_orders (id) {
+        id -> Text,
+        candidate_id -> Text,
+        exam_code -> Text,
+        testing_vendor_id -> Text,
+        referring_provider_id -> Nullable<Text>,
+        invoice_id -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    vouchers (id) {
+        id -> Text,
+        code -> Text,
+        exam_order_id -> Text,
+        candidate_id -> Text,
+        exam_code -> Text,
+        testing_vendor_id -> Text,
+        status -> Text,
+        expires_on -> Date,
+        created_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    exam_attempts (id) {
+        id -> Text,
+        voucher_id -> Text,
+        candidate_id -> Text,
+        exam_code -> Text,
+        testing_vendor_id -> Text,
+        passed -> Nullable<Bool>,
+        score_percent -> Nullable<Integer>,
+        taken_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        reported_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> Text,
+        candidate_id -> Text,
+        credential_code -> Text,
+        basis -> Text,
+        exam_attempt_id -> Nullable<Text>,
+        review_case -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        component_revoked -> Bool,
+        level -> Nullable<Text>,
+        certificate_number -> Text,
+        holder_name -> Text,
+        issued_on -> Date,
+        expires_on -> Nullable<Date>,
+        pdf -> Binary,
+        pdf_sha256 -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contributions (id) {
+        id -> Text,
+        candidate_id -> Text,
+        description -> Text,
+        status -> Text,
+        credits -> Integer,
+        reviewed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        reviewed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> Text,
+        partner_type -> Text,
+        partner_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        method -> Text,
+        reference -> Text,
+        stripe_transfer_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payables (id) {
+        id -> Text,
+        partner_type -> Text,
+        partner_id -> Text,
+        exam_order_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        payout_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_clients -> providers (provider_id));
 diesel::joinable!(product_prices -> products (product_code));
 diesel::joinable!(licences -> providers (provider_id));
@@ -251,4 +436,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_postings,
     idempotency_keys,
     outbox,
+    candidates,
+    testing_vendors,
+    credentials,
+    credential_prerequisites,
+    credential_components,
+    equivalent_experiences,
+    split_policies,
+    exam_orders,
+    vouchers,
+    exam_attempts,
+    certifications,
+    contributions,
+    payouts,
+    payables,
 );

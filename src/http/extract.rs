@@ -79,6 +79,41 @@ impl Allowed for Readers {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Finance, Role::Provider];
 }
 
+/// Candidates only (for themselves).
+pub struct CandidateOnly;
+impl Allowed for CandidateOnly {
+    const ROLES: &'static [Role] = &[Role::Candidate];
+}
+
+/// Testing vendors only (for their own attempts).
+pub struct VendorOnly;
+impl Allowed for VendorOnly {
+    const ROLES: &'static [Role] = &[Role::TestingVendor];
+}
+
+/// Candidate records: admin, finance, the candidate itself.
+pub struct CandidateReaders;
+impl Allowed for CandidateReaders {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Finance, Role::Candidate];
+}
+
+/// Exam attempts: staff, the candidate, the vendor.
+pub struct AttemptReaders;
+impl Allowed for AttemptReaders {
+    const ROLES: &'static [Role] = &[
+        Role::Admin,
+        Role::Finance,
+        Role::Candidate,
+        Role::TestingVendor,
+    ];
+}
+
+/// Who may read invoices: staff, and providers and candidates (their own).
+pub struct InvoiceReaders;
+impl Allowed for InvoiceReaders {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Finance, Role::Provider, Role::Candidate];
+}
+
 /// Any authenticated caller.
 pub struct AnyRole;
 impl Allowed for AnyRole {
@@ -157,4 +192,24 @@ impl FromRequest for IdempotencyKey {
             });
         ready(result)
     }
+}
+
+/// Applies the public-endpoint rate limit (per client IP, GCRA via `governor`):
+/// 429 problem+json with `Retry-After` when exceeded.
+pub fn rate_limit(req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(ctx) = req.app_data::<web::Data<AppContext>>() else {
+        return Ok(());
+    };
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    ctx.public_limiter.check_key(&ip).map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            "too many requests from this address; retry in a minute",
+        )
+    })
 }

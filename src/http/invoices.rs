@@ -9,7 +9,7 @@ use crate::services::payments::{self, NewManualPayment, Payment};
 use crate::services::providers::Page;
 use crate::services::AppContext;
 
-use super::extract::{Caller, IdempotencyKey, MoneyStaff, Readers};
+use super::extract::{Caller, IdempotencyKey, InvoiceReaders, MoneyStaff};
 use super::problem::{ApiError, ProblemDetails};
 use super::respond;
 
@@ -19,10 +19,10 @@ use super::respond;
 #[get("/v1/invoices/{id}")]
 pub async fn get(
     ctx: web::Data<AppContext>,
-    who: Caller<Readers>,
+    who: Caller<InvoiceReaders>,
     id: web::Path<InvoiceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, scope) = (id.into_inner(), who.provider_scope());
+    let (id, scope) = (id.into_inner(), who.scope());
     let inv = ctx.db(move |c| invoicing::get(c, id, scope)).await?;
     Ok(HttpResponse::Ok().json(inv))
 }
@@ -33,10 +33,10 @@ pub async fn get(
 #[get("/v1/invoices/{id}/pdf")]
 pub async fn pdf(
     ctx: web::Data<AppContext>,
-    who: Caller<Readers>,
+    who: Caller<InvoiceReaders>,
     id: web::Path<InvoiceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, scope) = (id.into_inner(), who.provider_scope());
+    let (id, scope) = (id.into_inner(), who.scope());
     let (number, bytes) = ctx.db(move |c| invoicing::pdf(c, id, scope)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
@@ -54,10 +54,10 @@ pub async fn pdf(
 #[get("/v1/invoices")]
 pub async fn list(
     ctx: web::Data<AppContext>,
-    who: Caller<Readers>,
+    who: Caller<InvoiceReaders>,
     q: web::Query<InvoiceFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (q, scope) = (q.into_inner(), who.provider_scope());
+    let (q, scope) = (q.into_inner(), who.scope());
     let page = ctx.db(move |c| invoicing::list(c, &q, scope)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -100,10 +100,10 @@ pub async fn record_payment(
 #[get("/v1/invoices/{id}/payments")]
 pub async fn list_payments(
     ctx: web::Data<AppContext>,
-    who: Caller<Readers>,
+    who: Caller<InvoiceReaders>,
     id: web::Path<InvoiceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, scope) = (id.into_inner(), who.provider_scope());
+    let (id, scope) = (id.into_inner(), who.scope());
     let applied = ctx
         .db(move |c| payments::list_for_invoice(c, id, scope))
         .await?;

@@ -5,6 +5,9 @@
 //! shape results into responses; they hold no business rules and no SQL.
 
 pub mod auth;
+pub mod candidates;
+pub mod certifications;
+pub mod exams;
 pub mod extract;
 pub mod invoices;
 pub mod ledger;
@@ -42,5 +45,30 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(invoices::record_payment)
         .service(invoices::list_payments)
         .service(ledger::trial_balance)
-        .service(webhooks::stripe);
+        .service(webhooks::stripe)
+        .service(candidates::sign_up)
+        .service(candidates::login)
+        .service(candidates::get)
+        .service(candidates::grant_equivalent)
+        .service(candidates::submit_contribution)
+        .service(candidates::review_contribution)
+        .service(exams::create_vendor)
+        .service(exams::create_vendor_client)
+        .service(exams::list_exams)
+        .service(exams::create_policy)
+        .service(exams::list_policies)
+        .service(exams::place_order)
+        .service(exams::list_orders)
+        .service(exams::get_order)
+        .service(exams::redeem)
+        .service(exams::report_result)
+        .service(exams::get_attempt)
+        .service(exams::payables)
+        .service(exams::pay)
+        .service(certifications::bootstrap)
+        .service(certifications::list)
+        .service(certifications::certificate)
+        .service(certifications::suspend)
+        .service(certifications::revoke)
+        .service(certifications::verify);
 }

@@ -23,6 +23,9 @@ use utoipa_actix_web::AppExt;
         (name = "licences", description = "Yearly course-content licences"),
         (name = "invoices", description = "Invoices, PDFs and payments"),
         (name = "ledger", description = "Double-entry ledger reports"),
+        (name = "candidates", description = "Test-takers, contributions, equivalent experience"),
+        (name = "exams", description = "Exam catalogue, orders, vouchers, attempts, split policies, payouts"),
+        (name = "certifications", description = "Certifications, certificates and public verification"),
         (name = "webhooks", description = "Payment processor events"),
         (name = "ops", description = "Health and readiness"),
     )

@@ -162,6 +162,17 @@ impl From<ServiceError> for ApiError {
                     )
                 }
             }
+            ServiceError::Refused { kind, reasons } => {
+                let detail = reasons
+                    .iter()
+                    .map(|e| e.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError {
+                    errors: Some(reasons),
+                    ..ApiError::new(S::UNPROCESSABLE_ENTITY, kind, "Not allowed", detail)
+                }
+            }
             ServiceError::UnknownProduct(code) => ApiError::new(
                 S::UNPROCESSABLE_ENTITY,
                 "unknown-product",

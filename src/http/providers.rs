@@ -96,14 +96,20 @@ pub async fn create_client(
     let r = idempotency::run(&ctx, scope, without_secret, move |c, now| {
         respond::created(
             201,
-            &clients::create(c, Role::Provider, Some(id), &body.name, now)?,
+            &clients::create(
+                c,
+                Role::Provider,
+                clients::ClientOwner::Provider(id),
+                &body.name,
+                now,
+            )?,
         )
     })
     .await?;
     Ok(respond::stored(r, None))
 }
 
-fn without_secret(body: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn without_secret(body: &serde_json::Value) -> serde_json::Value {
     let mut b = body.clone();
     if let Some(o) = b.as_object_mut() {
         o.insert("client_secret".into(), serde_json::Value::Null);

@@ -139,6 +139,25 @@ impl OutboxWorker {
                         bytes: pdf,
                     });
                 }
+                AttachmentRef::CertificatePdf { certification_id } => {
+                    let id = *certification_id;
+                    let (number, pdf) = self
+                        .ctx
+                        .db(move |c| {
+                            crate::services::certifications::certificate_pdf(
+                                c,
+                                id,
+                                crate::auth::Scope::All,
+                            )
+                        })
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    attachments.push(Attachment {
+                        filename: format!("certificate-{number}.pdf"),
+                        content_type: "application/pdf".into(),
+                        bytes: pdf,
+                    });
+                }
             }
         }
         let email = self

@@ -11,7 +11,7 @@ use crate::auth::{Principal, SigningKeys};
 use crate::db::models::ApiClientRow;
 use crate::db::schema::api_clients as c;
 use crate::db::DbConn;
-use crate::domain::ids::{ClientId, ProviderId};
+use crate::domain::ids::{ClientId, ProviderId, VendorId};
 use crate::domain::provider::required_text;
 use crate::domain::role::Role;
 
@@ -26,34 +26,64 @@ pub struct ClientCredentials {
     pub client_secret: String,
 }
 
-/// Creates a client of `role`; `provider_id` is required exactly for `provider`.
-/// Errors: [`ServiceError::Validation`], [`ServiceError::NotFound`] for an unknown provider.
+/// Whose credentials these are: staff and services have no owner; provider and
+/// testing-vendor clients are scoped to theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientOwner {
+    /// Staff or a service account (admin, finance, scheduler).
+    Staff,
+    /// A provider (role `provider`).
+    Provider(ProviderId),
+    /// A testing vendor (role `testing_vendor`).
+    Vendor(VendorId),
+}
+
+/// Creates a client of `role` for `owner` (which must match the role; candidates
+/// log in with a password instead). Errors: [`ServiceError::Validation`],
+/// [`ServiceError::NotFound`] for an unknown provider or vendor.
 pub fn create(
     conn: &mut DbConn,
     role: Role,
-    provider_id: Option<ProviderId>,
+    owner: ClientOwner,
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<ClientCredentials, ServiceError> {
     let name = required_text("name", name, 100).map_err(|e| ServiceError::invalid("name", e))?;
-    match (role.is_provider_scoped(), provider_id) {
-        (true, None) => {
+    let (provider_id, vendor_id) = match (role, owner) {
+        (Role::Provider, ClientOwner::Provider(p)) => {
+            super::providers::find_row(conn, p, None)?;
+            (Some(p), None)
+        }
+        (Role::TestingVendor, ClientOwner::Vendor(v)) => {
+            super::exams::find_vendor(conn, v)?;
+            (None, Some(v))
+        }
+        (Role::Admin | Role::Finance | Role::Scheduler, ClientOwner::Staff) => (None, None),
+        (Role::Candidate, _) => {
+            return Err(ServiceError::invalid(
+                "role",
+                "candidates log in with their password, not client credentials",
+            ))
+        }
+        (Role::Provider, _) => {
             return Err(ServiceError::invalid(
                 "provider_id",
                 "required for the provider role",
             ))
         }
-        (false, Some(_)) => {
+        (Role::TestingVendor, _) => {
             return Err(ServiceError::invalid(
-                "provider_id",
-                format!("not allowed for the {role} role"),
+                "vendor_id",
+                "required for the testing_vendor role",
             ))
         }
-        (true, Some(pid)) => {
-            super::providers::find_row(conn, pid, None)?;
+        (_, _) => {
+            return Err(ServiceError::invalid(
+                "provider_id",
+                format!("no scope is allowed for the {role} role"),
+            ))
         }
-        (false, None) => {}
-    }
+    };
     let id = ClientId::new();
     let secret = generate_secret();
     let hash = hash_secret(&secret).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
@@ -66,6 +96,7 @@ pub fn create(
             secret_hash: hash,
             created_at: naive(now),
             revoked_at: None,
+            vendor_id: vendor_id.map(|v| v.to_string()),
         })
         .execute(conn)?;
     Ok(ClientCredentials {
@@ -107,15 +138,22 @@ pub fn authenticate(
         .map(|p| p.parse::<ProviderId>())
         .transpose()
         .map_err(anyhow::Error::new)?;
+    let vendor_id = row
+        .vendor_id
+        .map(|v| v.parse::<VendorId>())
+        .transpose()
+        .map_err(anyhow::Error::new)?;
     Ok(Principal {
         subject: row.id,
         role,
         provider_id,
+        candidate_id: None,
+        vendor_id,
     })
 }
 
 /// A real argon2id hash of a random secret, verified against for unknown client ids.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| hash_secret(&generate_secret()).unwrap_or_default())
 }

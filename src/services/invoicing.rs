@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::auth::Scope;
 use crate::config::Settings;
-use crate::db::models::{InvoiceHeaderRow, InvoiceLineRow, InvoiceRow, ProviderRow};
+use crate::db::models::{CandidateRow, InvoiceHeaderRow, InvoiceLineRow, InvoiceRow, ProviderRow};
 use crate::db::schema::{invoice_counters as ic, invoice_lines as il, invoices as inv};
 use crate::db::DbConn;
 use crate::domain::ids::{InvoiceId, ProviderId};
@@ -89,6 +90,47 @@ impl PartySnapshot {
                 .unwrap_or_else(|_| self.country.clone()),
             tax_id: self.tax_id.clone(),
             email: self.email.clone(),
+        }
+    }
+}
+
+/// Who is billed: the snapshot printed on the invoice and the party it belongs to.
+#[derive(Debug, Clone)]
+pub struct Buyer {
+    /// Printed block.
+    pub snapshot: PartySnapshot,
+    /// Where invoice mail goes.
+    pub email: String,
+    /// Owning provider, for provider invoices.
+    pub provider_id: Option<String>,
+    /// Owning candidate, for candidate invoices.
+    pub candidate_id: Option<String>,
+}
+
+impl Buyer {
+    /// A provider as buyer.
+    pub fn provider(p: &ProviderRow) -> Self {
+        Buyer {
+            snapshot: PartySnapshot::of_provider(p),
+            email: p.email.clone(),
+            provider_id: Some(p.id.clone()),
+            candidate_id: None,
+        }
+    }
+
+    /// A candidate as buyer (name and country; candidates give no postal address).
+    pub fn candidate(c: &CandidateRow) -> Self {
+        Buyer {
+            snapshot: PartySnapshot {
+                name: format!("{} {}", c.given_name, c.family_name),
+                address_lines: vec![],
+                country: c.country.clone(),
+                tax_id: None,
+                email: Some(c.email.clone()),
+            },
+            email: c.email.clone(),
+            provider_id: None,
+            candidate_id: Some(c.id.clone()),
         }
     }
 }
@@ -183,7 +225,7 @@ fn next_sequence(conn: &mut DbConn, series: &str, year: i32) -> Result<i64, Serv
 pub fn issue(
     conn: &mut DbConn,
     settings: &Settings,
-    buyer: &ProviderRow,
+    buyer: &Buyer,
     lines: Vec<LineInput>,
     channel: PaymentChannel,
     now: DateTime<Utc>,
@@ -211,7 +253,7 @@ pub fn issue(
     let issued_on = now.date_naive();
     let due_on = issued_on + chrono::Duration::days(i64::from(settings.invoice.payment_terms_days));
     let seller = PartySnapshot::of_seller(settings);
-    let buyer_snap = PartySnapshot::of_provider(buyer);
+    let buyer_snap = buyer.snapshot.clone();
     let id = InvoiceId::new();
 
     // As late as possible: the counter row is locked from here to commit.
@@ -273,7 +315,7 @@ pub fn issue(
             tax_minor: tax.amount_minor,
             total_minor: total.amount_minor,
             amount_paid_minor: 0,
-            provider_id: Some(buyer.id.clone()),
+            provider_id: buyer.provider_id.clone(),
             seller: to_json(&seller)?,
             buyer: to_json(&buyer_snap)?,
             payment_instructions: instructions.join("\n"),
@@ -283,6 +325,7 @@ pub fn issue(
             paid_at: None,
             pdf,
             pdf_sha256,
+            candidate_id: buyer.candidate_id.clone(),
         })
         .execute(conn)?;
     let line_rows: Vec<InvoiceLineRow> = lines
@@ -355,7 +398,7 @@ pub fn issue(
             to: buyer.email.clone(),
             context: serde_json::json!({
                 "org_name": settings.seller.legal_name,
-                "buyer_name": buyer.legal_name,
+                "buyer_name": buyer.snapshot.name,
                 "invoice_number": number.to_string(),
                 "product_name": lines.iter().map(|l| l.product.product.name.clone()).collect::<Vec<_>>().join(", "),
                 "total": total.to_string(),
@@ -495,28 +538,33 @@ fn view(h: InvoiceHeaderRow, lines: Vec<InvoiceLineRow>) -> Result<Invoice, Serv
     })
 }
 
-/// Loads an invoice header; `scope` limits a provider caller to its own invoices.
+type BoxedInvoices<'a> = inv::BoxedQuery<'a, crate::db::conn::MultiBackend>;
+
+/// Restricts an invoice query to what `scope` may see.
+fn scoped(q: BoxedInvoices<'_>, scope: Scope) -> BoxedInvoices<'_> {
+    match scope {
+        Scope::All => q,
+        Scope::Provider(p) => q.filter(inv::provider_id.eq(p.to_string())),
+        Scope::Candidate(c) => q.filter(inv::candidate_id.eq(c.to_string())),
+        Scope::Vendor(_) => q.filter(inv::id.is_null()),
+    }
+}
+
+/// Loads an invoice header; `scope` limits providers and candidates to their own.
 pub fn find_header(
     conn: &mut DbConn,
     id: InvoiceId,
-    scope: Option<ProviderId>,
+    scope: Scope,
 ) -> Result<InvoiceHeaderRow, ServiceError> {
-    let mut q = inv::table.find(id.to_string()).into_boxed();
-    if let Some(p) = scope {
-        q = q.filter(inv::provider_id.eq(p.to_string()));
-    }
-    q.select(InvoiceHeaderRow::as_select())
+    scoped(inv::table.find(id.to_string()).into_boxed(), scope)
+        .select(InvoiceHeaderRow::as_select())
         .first(conn)
         .optional()?
         .ok_or(ServiceError::NotFound("invoice"))
 }
 
 /// One invoice with its lines.
-pub fn get(
-    conn: &mut DbConn,
-    id: InvoiceId,
-    scope: Option<ProviderId>,
-) -> Result<Invoice, ServiceError> {
+pub fn get(conn: &mut DbConn, id: InvoiceId, scope: Scope) -> Result<Invoice, ServiceError> {
     let h = find_header(conn, id, scope)?;
     let lines = il::table
         .filter(il::invoice_id.eq(&h.id))
@@ -530,13 +578,10 @@ pub fn get(
 pub fn pdf(
     conn: &mut DbConn,
     id: InvoiceId,
-    scope: Option<ProviderId>,
+    scope: Scope,
 ) -> Result<(String, Vec<u8>), ServiceError> {
-    let mut q = inv::table.find(id.to_string()).into_boxed();
-    if let Some(p) = scope {
-        q = q.filter(inv::provider_id.eq(p.to_string()));
-    }
-    q.select((inv::number, inv::pdf))
+    scoped(inv::table.find(id.to_string()).into_boxed(), scope)
+        .select((inv::number, inv::pdf))
         .first(conn)
         .optional()?
         .ok_or(ServiceError::NotFound("invoice"))
@@ -560,24 +605,21 @@ pub struct InvoiceFilter {
 pub fn list(
     conn: &mut DbConn,
     filter: &InvoiceFilter,
-    scope: Option<ProviderId>,
+    scope: Scope,
 ) -> Result<Page<Invoice>, ServiceError> {
     let page = PageRequest {
         limit: filter.limit,
         cursor: filter.cursor.clone(),
     };
-    let mut q = inv::table
-        .order(inv::id.asc())
-        .limit(page.limit() + 1)
-        .into_boxed();
-    if let Some(p) = scope.or(filter.provider_id) {
+    let mut q = scoped(
+        inv::table
+            .order(inv::id.asc())
+            .limit(page.limit() + 1)
+            .into_boxed(),
+        scope,
+    );
+    if let Some(p) = filter.provider_id {
         q = q.filter(inv::provider_id.eq(p.to_string()));
-    }
-    if scope.is_some() && filter.provider_id.is_some_and(|p| Some(p) != scope) {
-        return Ok(Page {
-            data: vec![],
-            next_cursor: None,
-        });
     }
     if let Some(s) = filter.status {
         q = q.filter(inv::status.eq(s.as_str()));

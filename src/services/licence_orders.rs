@@ -1,15 +1,19 @@
-//! Placing licence orders (purchase and renewal) end to end: the idempotent
-//! business transaction, then — with Stripe — the PaymentIntent, then the stored
-//! response. A retry with the same key after a failure between the two phases
-//! resumes at the Stripe step (whose own idempotency keys make it safe).
+//! Placing orders that are paid through an invoice — licence purchases and
+//! renewals, exam orders — end to end: the idempotent business transaction, then
+//! (with Stripe) the PaymentIntent, then the stored response. A retry with the same
+//! key after a failure between the two phases resumes at the Stripe step, whose own
+//! idempotency keys make it safe.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::write_transaction;
-use crate::domain::ids::{LicenceId, ProviderId};
+use crate::auth::Scope;
+use crate::db::{write_transaction, DbConn};
+use crate::domain::ids::{CandidateId, InvoiceId, LicenceId, ProviderId};
 
+use super::exams::{self, ExamOrder, NewExamOrder};
 use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
 use super::licences::{self, Licence, PurchaseLicence};
 use super::stripe_payments::{bank_details, payment_details, PaymentDetails};
@@ -34,55 +38,67 @@ pub struct LicenceOrderResponse {
     pub payment: PaymentDetails,
 }
 
+/// The response to an exam order: the order and how to pay its invoice.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExamOrderResponse {
+    /// The order.
+    #[serde(flatten)]
+    pub order: ExamOrder,
+    /// How to pay the fee's invoice.
+    pub payment: PaymentDetails,
+}
+
 enum Phase {
     Done(StoredResponse),
-    Pay(LicenceId),
+    Pay(String),
 }
 
-fn respond(licence: Licence, payment: PaymentDetails) -> Result<StoredResponse, ServiceError> {
-    Ok(StoredResponse {
-        status: 201,
-        body: serde_json::to_value(LicenceOrderResponse { licence, payment })
-            .map_err(anyhow::Error::new)?,
-    })
+fn with_payment(
+    view: serde_json::Value,
+    payment: PaymentDetails,
+) -> Result<StoredResponse, ServiceError> {
+    let mut body = view;
+    if let Some(o) = body.as_object_mut() {
+        o.insert(
+            "payment".into(),
+            serde_json::to_value(payment).map_err(anyhow::Error::new)?,
+        );
+    }
+    Ok(StoredResponse { status: 201, body })
 }
 
-/// Places `order` for a caller whose provider scope is `caller` (`None` for staff).
-pub async fn place(
+/// A resource sold through an invoice: its id, its invoice, and its API view.
+type Sold = (String, InvoiceId, serde_json::Value);
+
+/// Runs an order idempotently: `fresh` creates it inside the claiming transaction;
+/// `reload` reads it back by resource id when resuming after the Stripe step.
+async fn place_paid<F, R>(
     ctx: &AppContext,
     scope: IdempotencyScope,
-    caller: Option<ProviderId>,
-    order: LicenceOrder,
-) -> Result<StoredResponse, ServiceError> {
+    fresh: F,
+    reload: R,
+) -> Result<StoredResponse, ServiceError>
+where
+    F: Fn(&mut DbConn, DateTime<Utc>) -> Result<Sold, ServiceError> + Send + Sync + Clone + 'static,
+    R: Fn(&mut DbConn, &str) -> Result<Sold, ServiceError> + Send + Sync + 'static,
+{
     let stripe = ctx.stripe.is_some();
     let mut phase = None;
     for _ in 0..2 {
-        let (scope, order, settings, now) = (
-            scope.clone(),
-            order.clone(),
-            ctx.settings.clone(),
-            ctx.clock.now(),
-        );
+        let (scope, fresh, now) = (scope.clone(), fresh.clone(), ctx.clock.now());
         let result = ctx
             .db(move |c| {
                 write_transaction(c, |c| match claim(c, &scope, now)? {
                     Claim::Replay(r) => Ok(Phase::Done(r)),
-                    Claim::Resume(id) => Ok(Phase::Pay(id.parse().map_err(anyhow::Error::new)?)),
+                    Claim::Resume(id) => Ok(Phase::Pay(id)),
                     Claim::Fresh => {
-                        let ordered = match &order {
-                            LicenceOrder::Purchase(p) => {
-                                licences::purchase(c, &settings, stripe, caller, p, now)?
-                            }
-                            LicenceOrder::Renewal(id) => {
-                                licences::renew(c, &settings, stripe, caller, *id, now)?
-                            }
-                        };
-                        set_resource(c, &scope, &ordered.licence.id.to_string())?;
+                        let (id, invoice_id, view) = fresh(c, now)?;
+                        set_resource(c, &scope, &id)?;
                         if stripe {
-                            return Ok(Phase::Pay(ordered.licence.id));
+                            return Ok(Phase::Pay(id));
                         }
-                        let h = invoicing::find_header(c, ordered.invoice.id, None)?;
-                        let response = respond(ordered.licence, bank_details(&h)?)?;
+                        let h = invoicing::find_header(c, invoice_id, Scope::All)?;
+                        let response = with_payment(view, bank_details(&h)?)?;
                         complete(c, &scope, &response, now)?;
                         Ok(Phase::Done(response))
                     }
@@ -97,18 +113,84 @@ pub async fn place(
             }
         }
     }
-    let licence_id = match phase.ok_or(ServiceError::IdempotencyInProgress)? {
+    let resource = match phase.ok_or(ServiceError::IdempotencyInProgress)? {
         Phase::Done(r) => return Ok(r),
         Phase::Pay(id) => id,
     };
-    let (settings, today) = (ctx.settings.clone(), ctx.clock.today());
-    let licence = ctx
-        .db(move |c| licences::get(c, &settings, licence_id, None, today))
-        .await?;
-    let details = payment_details(ctx, licence.invoice_id).await?;
-    let response = respond(licence, details)?;
+    let (_, invoice_id, view) = ctx.db(move |c| reload(c, &resource)).await?;
+    let details = payment_details(ctx, invoice_id).await?;
+    let response = with_payment(view, details)?;
     let (stored, now) = (response.clone(), ctx.clock.now());
     ctx.db(move |c| c.transaction(|c| complete(c, &scope, &stored, now)))
         .await?;
     Ok(response)
+}
+
+fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, ServiceError> {
+    serde_json::to_value(v).map_err(|e| ServiceError::Internal(anyhow::Error::new(e)))
+}
+
+/// Places a licence `order` for a caller whose provider scope is `caller` (`None` for staff).
+pub async fn place(
+    ctx: &AppContext,
+    scope: IdempotencyScope,
+    caller: Option<ProviderId>,
+    order: LicenceOrder,
+) -> Result<StoredResponse, ServiceError> {
+    let (settings, stripe) = (ctx.settings.clone(), ctx.stripe.is_some());
+    let reload_settings = ctx.settings.clone();
+    let today = ctx.clock.today();
+    place_paid(
+        ctx,
+        scope,
+        move |c, now| {
+            let ordered = match &order {
+                LicenceOrder::Purchase(p) => {
+                    licences::purchase(c, &settings, stripe, caller, p, now)?
+                }
+                LicenceOrder::Renewal(id) => {
+                    licences::renew(c, &settings, stripe, caller, *id, now)?
+                }
+            };
+            Ok((
+                ordered.licence.id.to_string(),
+                ordered.invoice.id,
+                json(&ordered.licence)?,
+            ))
+        },
+        move |c, id| {
+            let licence = licences::get(
+                c,
+                &reload_settings,
+                id.parse().map_err(anyhow::Error::new)?,
+                None,
+                today,
+            )?;
+            Ok((id.to_owned(), licence.invoice_id, json(&licence)?))
+        },
+    )
+    .await
+}
+
+/// Places an exam order for `candidate`.
+pub async fn place_exam(
+    ctx: &AppContext,
+    scope: IdempotencyScope,
+    candidate: CandidateId,
+    order: NewExamOrder,
+) -> Result<StoredResponse, ServiceError> {
+    let (settings, stripe) = (ctx.settings.clone(), ctx.stripe.is_some());
+    place_paid(
+        ctx,
+        scope,
+        move |c, now| {
+            let o = exams::place_order(c, &settings, stripe, candidate, &order, now)?;
+            Ok((o.id.to_string(), o.invoice_id, json(&o)?))
+        },
+        move |c, id| {
+            let o = exams::get_order(c, id.parse().map_err(anyhow::Error::new)?, Scope::All)?;
+            Ok((id.to_owned(), o.invoice_id, json(&o)?))
+        },
+    )
+    .await
 }

@@ -227,7 +227,7 @@ pub fn purchase(
     let invoice = invoicing::issue(
         conn,
         settings,
-        &provider,
+        &invoicing::Buyer::provider(&provider),
         vec![LineInput {
             product,
             quantity: i64::from(seats),
@@ -314,7 +314,7 @@ pub fn renew(
     let invoice = invoicing::issue(
         conn,
         settings,
-        &provider,
+        &invoicing::Buyer::provider(&provider),
         vec![LineInput {
             product,
             quantity: i64::from(row.seats),
@@ -385,7 +385,7 @@ pub fn on_invoice_paid(
         ))
         .execute(conn)?;
     let provider = providers::find_row(conn, parse(&licence.provider_id)?, None)?;
-    let h = invoicing::find_header(conn, invoice_id, None)?;
+    let h = invoicing::find_header(conn, invoice_id, crate::auth::Scope::All)?;
     let product_name: String = pr::table
         .find(&licence.product_code)
         .select(pr::name)

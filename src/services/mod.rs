@@ -6,8 +6,11 @@
 //!
 //! Services speak domain types and [`ServiceError`]; the HTTP layer maps both.
 
+pub mod candidates;
 pub mod catalogue;
+pub mod certifications;
 pub mod clients;
+pub mod exams;
 pub mod idempotency;
 pub mod invoicing;
 pub mod ledger;
@@ -15,6 +18,7 @@ pub mod licence_orders;
 pub mod licences;
 pub mod outbox;
 pub mod payments;
+pub mod payouts;
 pub mod providers;
 pub mod stripe_payments;
 
@@ -54,6 +58,14 @@ pub enum ServiceError {
     /// The request is well-formed but has invalid values.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// The request is valid but the rules refuse it; `reasons` lists each one.
+    #[error("refused")]
+    Refused {
+        /// Stable problem slug, e.g. `exam-not-allowed`.
+        kind: &'static str,
+        /// What is missing or wrong.
+        reasons: Vec<FieldError>,
+    },
     /// The product code is not in the catalogue (or not sold this way).
     #[error("unknown product `{0}`")]
     UnknownProduct(String),
@@ -117,6 +129,8 @@ pub struct AppContext {
     pub stripe: Option<StripeClient>,
     /// Token keys.
     pub keys: Arc<SigningKeys>,
+    /// Per-IP limiter of public endpoints (sign-up, login, verification).
+    pub public_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 impl AppContext {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::OutboxRow;
 use crate::db::schema::outbox;
 use crate::db::DbConn;
-use crate::domain::ids::{InvoiceId, OutboxId};
+use crate::domain::ids::{CertificationId, InvoiceId, OutboxId};
 
 use super::{naive, ServiceError};
 
@@ -21,6 +21,11 @@ pub enum AttachmentRef {
     InvoicePdf {
         /// The invoice.
         invoice_id: InvoiceId,
+    },
+    /// The archived PDF of a certificate.
+    CertificatePdf {
+        /// The certification.
+        certification_id: CertificationId,
     },
 }
 

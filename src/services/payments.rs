@@ -7,11 +7,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::Scope;
 use crate::config::Settings;
 use crate::db::models::{InvoiceHeaderRow, PaymentRow};
 use crate::db::schema::{invoices as inv, payments as pay};
 use crate::db::DbConn;
-use crate::domain::ids::{InvoiceId, PaymentId, ProviderId};
+use crate::domain::ids::{InvoiceId, PaymentId};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::ledger::{JournalEntry, LedgerAccount};
 use crate::domain::money::{Currency, Money};
@@ -123,7 +124,7 @@ pub fn apply(
     now: DateTime<Utc>,
 ) -> Result<Payment, ServiceError> {
     lock_invoice(conn, &invoice_id.to_string())?;
-    let h: InvoiceHeaderRow = invoicing::find_header(conn, invoice_id, None)?;
+    let h: InvoiceHeaderRow = invoicing::find_header(conn, invoice_id, Scope::All)?;
     let status = InvoiceStatus::parse(&h.status).ok_or_else(|| anyhow::anyhow!("bad status"))?;
     if !status.accepts_payment() {
         return Err(ServiceError::Conflict {
@@ -199,6 +200,7 @@ pub fn apply(
     )?;
     if fully_paid {
         licences::on_invoice_paid(conn, settings, invoice_id, &input, now)?;
+        super::exams::on_invoice_paid(conn, settings, invoice_id, &input, now)?;
     }
     Ok(Payment {
         id,
@@ -256,7 +258,7 @@ pub fn record_manual(
 pub fn list_for_invoice(
     conn: &mut DbConn,
     invoice_id: InvoiceId,
-    scope: Option<ProviderId>,
+    scope: Scope,
 ) -> Result<Vec<Payment>, ServiceError> {
     let h = invoicing::find_header(conn, invoice_id, scope)?;
     let status = InvoiceStatus::parse(&h.status).ok_or_else(|| anyhow::anyhow!("bad status"))?;

@@ -54,7 +54,7 @@ pub async fn payment_details(
     invoice_id: InvoiceId,
 ) -> Result<PaymentDetails, ServiceError> {
     let h = ctx
-        .db(move |c| invoicing::find_header(c, invoice_id, None))
+        .db(move |c| invoicing::find_header(c, invoice_id, crate::auth::Scope::All))
         .await?;
     let currency = Currency::parse(&h.currency).map_err(anyhow::Error::new)?;
     let mut details = bank_details(&h)?;
@@ -73,52 +73,19 @@ pub async fn payment_details(
     let intent = match existing {
         Some(row) => row,
         None => {
-            let provider_id = h
-                .provider_id
-                .clone()
-                .ok_or_else(|| anyhow::anyhow!("invoice without buyer"))?
-                .parse()
-                .map_err(anyhow::Error::new)?;
-            let provider = ctx
-                .db(move |c| providers::find_row(c, provider_id, None))
-                .await?;
-            let customer = match provider.stripe_customer_id.clone() {
-                Some(c) => c,
-                None => {
-                    let created = stripe
-                        .create_customer(
-                            &provider.legal_name,
-                            &provider.email,
-                            &[("provider_id", provider.id.as_str())],
-                            &format!("accredit-customer-{}", provider.id),
-                        )
-                        .await
-                        .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
-                    let pid = provider.id.clone();
-                    let stored = created.clone();
-                    // First writer wins; a concurrent request's customer is discarded.
-                    ctx.db(move |c| {
-                        diesel::update(
-                            pv::table
-                                .find(&pid)
-                                .filter(pv::stripe_customer_id.is_null()),
-                        )
-                        .set(pv::stripe_customer_id.eq(&stored))
-                        .execute(c)?;
-                        Ok(pv::table
-                            .find(&pid)
-                            .select(pv::stripe_customer_id)
-                            .first::<Option<String>>(c)?)
-                    })
-                    .await?
-                    .unwrap_or(created)
-                }
+            let customer = match &h.provider_id {
+                Some(pid) => Some(
+                    provider_customer(ctx, &stripe, pid.parse().map_err(anyhow::Error::new)?)
+                        .await?,
+                ),
+                // Candidates pay as guests: no Customer object is kept for them.
+                None => None,
             };
             let created = stripe
                 .create_payment_intent(
                     details.amount_due.amount_minor,
                     currency.code(),
-                    &customer,
+                    customer.as_deref(),
                     &format!("Invoice {}", h.number),
                     &[
                         ("invoice_id", h.id.as_str()),
@@ -158,6 +125,47 @@ pub async fn payment_details(
     details.payment_intent_id = Some(intent.id);
     details.client_secret = intent.client_secret;
     Ok(details)
+}
+
+/// The provider's Stripe Customer, created once (idempotency key
+/// `accredit-customer-<provider>`) and stored; a concurrent creator's id wins.
+async fn provider_customer(
+    ctx: &AppContext,
+    stripe: &crate::integrations::stripe::StripeClient,
+    provider_id: crate::domain::ids::ProviderId,
+) -> Result<String, ServiceError> {
+    let provider = ctx
+        .db(move |c| providers::find_row(c, provider_id, None))
+        .await?;
+    if let Some(c) = provider.stripe_customer_id {
+        return Ok(c);
+    }
+    let created = stripe
+        .create_customer(
+            &provider.legal_name,
+            &provider.email,
+            &[("provider_id", provider.id.as_str())],
+            &format!("accredit-customer-{}", provider.id),
+        )
+        .await
+        .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
+    let (pid, stored) = (provider.id.clone(), created.clone());
+    Ok(ctx
+        .db(move |c| {
+            diesel::update(
+                pv::table
+                    .find(&pid)
+                    .filter(pv::stripe_customer_id.is_null()),
+            )
+            .set(pv::stripe_customer_id.eq(&stored))
+            .execute(c)?;
+            Ok(pv::table
+                .find(&pid)
+                .select(pv::stripe_customer_id)
+                .first::<Option<String>>(c)?)
+        })
+        .await?
+        .unwrap_or(created))
 }
 
 /// Bank-transfer payment details of an invoice (no Stripe involved).

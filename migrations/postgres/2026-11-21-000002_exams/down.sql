@@ -1,0 +1,17 @@
+DROP TABLE payables;
+DROP TABLE payouts;
+DROP TABLE contributions;
+DROP TABLE certifications;
+DROP TABLE exam_attempts;
+DROP TABLE vouchers;
+DROP TABLE exam_orders;
+DROP TABLE split_policies;
+DROP TABLE equivalent_experiences;
+DROP TABLE credential_components;
+DROP TABLE credential_prerequisites;
+DROP TABLE credentials;
+DROP INDEX invoices_candidate;
+ALTER TABLE invoices DROP COLUMN candidate_id;
+ALTER TABLE api_clients DROP COLUMN vendor_id;
+DROP TABLE testing_vendors;
+DROP TABLE candidates;

@@ -1,0 +1,156 @@
+//! Certifications: bootstrap grants, listings, certificate PDFs, suspension and
+//! revocation, and the public verification endpoint.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::domain::ids::{CandidateId, CertificationId};
+use crate::services::certifications::{
+    self, Certification, NewBootstrapCertification, StatusChange, Verification,
+};
+use crate::services::idempotency::{self, keep_all};
+use crate::services::AppContext;
+
+use super::extract::{rate_limit, AdminOnly, Caller, CandidateReaders, IdempotencyKey};
+use super::problem::{ApiError, ProblemDetails};
+use super::respond;
+
+/// Grants a certification after a formal review (admin): no exam, no fee.
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(("Idempotency-Key" = String, Header)), request_body = NewBootstrapCertification,
+    responses((status = 201, body = Certification), (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+#[post("/v1/certifications")]
+pub async fn bootstrap(
+    ctx: web::Data<AppContext>,
+    who: Caller<AdminOnly>,
+    key: IdempotencyKey,
+    body: web::Json<NewBootstrapCertification>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let scope = respond::scope(&who, key, "/v1/certifications", &body);
+    let settings = ctx.settings.clone();
+    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
+        respond::created(201, &certifications::bootstrap(c, &settings, &body, now)?)
+    })
+    .await?;
+    Ok(respond::stored(r, None))
+}
+
+/// Filters of `GET /v1/certifications`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationFilter {
+    /// Staff only: one candidate's certifications.
+    pub candidate_id: Option<CandidateId>,
+}
+
+/// The caller's certifications (candidates), or any (staff, filter by candidate).
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(CertificationFilter), responses((status = 200, body = serde_json::Value)))]
+#[get("/v1/certifications")]
+pub async fn list(
+    ctx: web::Data<AppContext>,
+    who: Caller<CandidateReaders>,
+    q: web::Query<CertificationFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let (scope, filter, today) = (who.scope(), q.into_inner().candidate_id, ctx.clock.today());
+    let data = ctx
+        .db(move |c| certifications::list(c, scope, filter, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+}
+
+/// The certificate PDF as issued.
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(("id" = CertificationId, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/certifications/{id}/certificate")]
+pub async fn certificate(
+    ctx: web::Data<AppContext>,
+    who: Caller<CandidateReaders>,
+    id: web::Path<CertificationId>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scope) = (id.into_inner(), who.scope());
+    let (number, pdf) = ctx
+        .db(move |c| certifications::certificate_pdf(c, id, scope))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"certificate-{number}.pdf\""),
+        ))
+        .body(pdf))
+}
+
+async fn change(
+    ctx: web::Data<AppContext>,
+    who: Caller<AdminOnly>,
+    key: IdempotencyKey,
+    id: CertificationId,
+    body: StatusChange,
+    revocation: bool,
+) -> Result<HttpResponse, ApiError> {
+    let path = format!(
+        "/v1/certifications/{id}/{}",
+        if revocation {
+            "revocation"
+        } else {
+            "suspension"
+        }
+    );
+    let scope = respond::scope(&who, key, &path, &body);
+    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
+        respond::created(
+            200,
+            &certifications::change_status(c, id, revocation, &body, now)?,
+        )
+    })
+    .await?;
+    Ok(respond::stored(r, None))
+}
+
+/// Suspends a certification with a reason (admin).
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(("id" = CertificationId, Path), ("Idempotency-Key" = String, Header)), request_body = StatusChange,
+    responses((status = 200, body = Certification), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+#[post("/v1/certifications/{id}/suspension")]
+pub async fn suspend(
+    ctx: web::Data<AppContext>,
+    who: Caller<AdminOnly>,
+    key: IdempotencyKey,
+    id: web::Path<CertificationId>,
+    body: web::Json<StatusChange>,
+) -> Result<HttpResponse, ApiError> {
+    change(ctx, who, key, id.into_inner(), body.into_inner(), false).await
+}
+
+/// Revokes a certification with a reason (admin); final. Composites relying on it are flagged.
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(("id" = CertificationId, Path), ("Idempotency-Key" = String, Header)), request_body = StatusChange,
+    responses((status = 200, body = Certification), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+#[post("/v1/certifications/{id}/revocation")]
+pub async fn revoke(
+    ctx: web::Data<AppContext>,
+    who: Caller<AdminOnly>,
+    key: IdempotencyKey,
+    id: web::Path<CertificationId>,
+    body: web::Json<StatusChange>,
+) -> Result<HttpResponse, ApiError> {
+    change(ctx, who, key, id.into_inner(), body.into_inner(), true).await
+}
+
+/// Public verification of a certificate number (no auth, rate limited): status,
+/// holder, credential, dates and the SHA-256 of the issued PDF.
+#[utoipa::path(tag = "certifications", params(("number" = String, Path)),
+    responses((status = 200, body = Verification), (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/verify/{number}")]
+pub async fn verify(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    rate_limit(&req)?;
+    let (number, today) = (number.into_inner(), ctx.clock.today());
+    Ok(HttpResponse::Ok().json(
+        ctx.db(move |c| certifications::verify(c, &number, today))
+            .await?,
+    ))
+}
