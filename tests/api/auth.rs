@@ -110,11 +110,7 @@ async fn bad_tokens_are_401_and_wrong_roles_403() {
     assert_eq!(r.headers["content-type"], "application/problem+json");
     assert!(r.headers.contains_key("www-authenticate"));
     // Expired (past the 30 s leeway).
-    let admin = Principal {
-        subject: "x".into(),
-        role: Role::Admin,
-        provider_id: None,
-    };
+    let admin = Principal::unscoped("x".into(), Role::Admin);
     let expired = app
         .ctx
         .keys

@@ -174,7 +174,15 @@ impl TestApp {
         let now = self.ctx.clock.now();
         let creds = self
             .ctx
-            .db(move |c| accredit::services::clients::create(c, role, None, "test", now))
+            .db(move |c| {
+                accredit::services::clients::create(
+                    c,
+                    role,
+                    accredit::services::clients::ClientOwner::Staff,
+                    "test",
+                    now,
+                )
+            })
             .await
             .expect("create client");
         self.token(&creds.client_id, &creds.client_secret).await

@@ -2,6 +2,7 @@
 //! whole suite runs once per backend (`ACCREDIT_TEST_DATABASE=sqlite|postgres`).
 
 mod auth;
+mod exams;
 mod helpers;
 mod licences;
 mod ops;

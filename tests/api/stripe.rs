@@ -272,3 +272,42 @@ async fn webhooks_are_verified_and_deduplicated() {
     .await;
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn an_exam_fee_paid_by_card_issues_the_voucher() {
+    let app = stripe_app().await;
+    register_webhook(&app).await;
+    let (_, email, token) = crate::exams::candidate(&app, "Mỹ", "Nguyễn").await;
+    let (vid, _) = crate::exams::vendor(&app, "Card Vendor").await;
+    let order = app
+        .post(
+            "/v1/exam-orders",
+            &token,
+            &json!({"exam_code": "PCEP", "testing_vendor_id": vid}),
+        )
+        .await;
+    assert_eq!(order.status, 201, "{}", order.body);
+    assert_eq!(order.body["payment"]["method"], "card");
+    let intent = order.body["payment"]["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(confirm(&app, &intent, "pm_card_visa").await.is_success());
+    wait_for_invoice_status(&app, order.body["invoice_id"].as_str().unwrap(), "paid").await;
+    let o = app
+        .get(
+            &format!("/v1/exam-orders/{}", order.body["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(o.body["status"], "paid");
+    let voucher = o.body["voucher_code"].as_str().unwrap().to_owned();
+    assert!(o.body["voucher_expires_on"].is_string());
+    app.run_jobs().await;
+    assert!(app
+        .emails_to(&email)
+        .iter()
+        .any(|m| m.text.contains(&voucher)));
+    let tb = app.assert_ledger_balanced().await;
+    assert_eq!(TestApp::account_balance(&tb, "cash:stripe_clearing"), 5900);
+}
