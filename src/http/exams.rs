@@ -266,10 +266,6 @@ pub async fn pay(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let scope = respond::scope(&who, key, "/v1/payouts", &body);
-    let by = who.subject.clone();
-    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
-        respond::created(201, &payouts::pay(c, &body, &by, now)?)
-    })
-    .await?;
+    let r = payouts::pay(&ctx, scope, body, who.subject.clone()).await?;
     Ok(respond::stored(r, None))
 }

@@ -1,11 +1,16 @@
 //! Partner payables (testing vendors' and referring providers' shares of exam
 //! fees) and payouts that settle them.
 //!
-//! A payout settles every open payable of one partner in one currency, in one
-//! transaction: it records the payout, links the payables, and posts
-//! Dr partner payables / Cr cash. Bank payouts are recorded by finance after the
-//! transfer was sent. Stripe Connect transfers are not wired yet (see the issue
-//! notes): `stripe_transfer` is refused with a clear problem.
+//! A payout settles every open payable of one partner in one currency: it records
+//! the payout, links the payables, and posts Dr partner payables / Cr cash.
+//! - `bank_transfer`: recorded by finance after the transfer was sent; one
+//!   transaction.
+//! - `stripe_transfer`: a Stripe Connect transfer to the partner's connected
+//!   account. The payout is reserved (payables linked) in one transaction, the
+//!   transfer is created with the idempotency key `accredit-payout-<payout id>`,
+//!   and a second transaction stores the transfer id and posts the ledger entry
+//!   (against Stripe clearing). A failure between the two leaves the payout
+//!   `pending`; retrying the request with the same Idempotency-Key resumes it.
 
 use std::collections::BTreeMap;
 
@@ -16,12 +21,13 @@ use utoipa::ToSchema;
 
 use crate::db::models::{PayableRow, PayoutRow};
 use crate::db::schema::{payables as pb, payouts as po};
-use crate::db::DbConn;
+use crate::db::{write_transaction, DbConn};
 use crate::domain::ids::PayoutId;
 use crate::domain::ledger::{JournalEntry, LedgerAccount};
 use crate::domain::money::{Currency, Money};
 use crate::domain::provider::required_text;
 
+use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
 use super::{ledger, naive, ServiceError};
 
 /// Open (unpaid) payables of one partner in one currency.
@@ -82,7 +88,8 @@ pub struct NewPayout {
     pub currency: Currency,
     /// `bank_transfer` (recorded after sending) or `stripe_transfer`.
     pub method: String,
-    /// Bank reference of the outgoing transfer.
+    /// Bank reference of the outgoing transfer (ignored for `stripe_transfer`).
+    #[serde(default)]
     pub reference: String,
 }
 
@@ -99,30 +106,48 @@ pub struct Payout {
     pub amount: Money,
     /// Method.
     pub method: String,
-    /// Reference.
+    /// Bank reference, or the Stripe transfer id.
     pub reference: String,
+    /// `pending` (Stripe transfer not yet confirmed) or `paid`.
+    pub status: String,
 }
 
-/// Settles a partner's open payables (finance). Errors: [`ServiceError::Validation`];
-/// [`ServiceError::Conflict`] `nothing-to-pay`.
-pub fn pay(
+fn validate(
     conn: &mut DbConn,
     input: &NewPayout,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<Payout, ServiceError> {
-    if !["testing_vendor", "referring_provider"].contains(&input.partner_type.as_str()) {
-        return Err(ServiceError::invalid(
-            "partner_type",
-            "must be testing_vendor or referring_provider",
-        ));
-    }
-    match input.method.as_str() {
-        "bank_transfer" => {}
-        "stripe_transfer" => {
+) -> Result<(String, Option<String>), ServiceError> {
+    let reference = if input.method == "stripe_transfer" && input.reference.trim().is_empty() {
+        "stripe".to_owned()
+    } else {
+        required_text("reference", &input.reference, 140)
+            .map_err(|e| ServiceError::invalid("reference", e))?
+    };
+    let account = match (input.partner_type.as_str(), input.method.as_str()) {
+        (_, "bank_transfer") => None,
+        ("testing_vendor", "stripe_transfer") => {
+            let id = input
+                .partner_id
+                .parse()
+                .map_err(|_| ServiceError::invalid("partner_id", "unknown testing vendor"))?;
+            let vendor = super::exams::find_vendor(conn, id)
+                .map_err(|_| ServiceError::invalid("partner_id", "unknown testing vendor"))?;
+            Some(vendor.stripe_account_id.ok_or_else(|| {
+                ServiceError::invalid(
+                    "method",
+                    "this vendor has no Stripe Connect account; pay by bank_transfer",
+                )
+            })?)
+        }
+        ("referring_provider", "stripe_transfer") => {
             return Err(ServiceError::invalid(
                 "method",
-                "Stripe Connect payouts are not available yet; pay by bank_transfer",
+                "providers have no Stripe Connect account; pay by bank_transfer",
+            ))
+        }
+        (_, "stripe_transfer") => {
+            return Err(ServiceError::invalid(
+                "partner_type",
+                "must be testing_vendor or referring_provider",
             ))
         }
         _ => {
@@ -131,9 +156,18 @@ pub fn pay(
                 "must be bank_transfer or stripe_transfer",
             ))
         }
-    }
-    let reference = required_text("reference", &input.reference, 140)
-        .map_err(|e| ServiceError::invalid("reference", e))?;
+    };
+    Ok((reference, account))
+}
+
+/// Reserves a partner's open payables for a new payout and returns it.
+fn reserve(
+    conn: &mut DbConn,
+    input: &NewPayout,
+    reference: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Payout, ServiceError> {
     let open = pb::table
         .filter(pb::partner_type.eq(&input.partner_type))
         .filter(pb::partner_id.eq(&input.partner_id))
@@ -160,7 +194,7 @@ pub fn pay(
             amount_minor: total,
             currency: input.currency.code().to_owned(),
             method: input.method.clone(),
-            reference: reference.clone(),
+            reference: reference.to_owned(),
             stripe_transfer_id: None,
             created_by: by.to_owned(),
             created_at: naive(now),
@@ -174,30 +208,182 @@ pub fn pay(
     )
     .set(pb::payout_id.eq(Some(id.to_string())))
     .execute(conn)?;
-    let amount = Money::new(total, input.currency);
-    let entry = JournalEntry::transfer(
-        LedgerAccount::PartnerPayables,
-        LedgerAccount::CashBank,
-        amount,
-    )
-    .map_err(|e| anyhow::anyhow!("payout entry: {e}"))?;
+    Ok(Payout {
+        id,
+        partner_type: input.partner_type.clone(),
+        partner_id: input.partner_id.clone(),
+        amount: Money::new(total, input.currency),
+        method: input.method.clone(),
+        reference: reference.to_owned(),
+        status: "pending".into(),
+    })
+}
+
+/// Posts Dr partner payables / Cr `cash` for a settled payout.
+fn settle(
+    conn: &mut DbConn,
+    payout: &mut Payout,
+    cash: LedgerAccount,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let entry = JournalEntry::transfer(LedgerAccount::PartnerPayables, cash, payout.amount)
+        .map_err(|e| anyhow::anyhow!("payout entry: {e}"))?;
     ledger::post(
         conn,
         &entry,
         now,
         &format!(
-            "Payout {reference} to {} {}",
-            input.partner_type, input.partner_id
+            "Payout {} to {} {}",
+            payout.reference, payout.partner_type, payout.partner_id
         ),
         "payout",
-        &id.to_string(),
+        &payout.id.to_string(),
     )?;
+    payout.status = "paid".into();
+    Ok(())
+}
+
+/// Records a bank payout of a partner's open payables (finance), in the caller's
+/// transaction. Errors: [`ServiceError::Validation`]; [`ServiceError::Conflict`] `nothing-to-pay`.
+pub fn pay_by_bank(
+    conn: &mut DbConn,
+    input: &NewPayout,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Payout, ServiceError> {
+    check_partner_type(input)?;
+    if input.method != "bank_transfer" {
+        return Err(ServiceError::invalid(
+            "method",
+            "this path records bank transfers only",
+        ));
+    }
+    let (reference, _) = validate(conn, input)?;
+    let mut payout = reserve(conn, input, &reference, by, now)?;
+    settle(conn, &mut payout, LedgerAccount::CashBank, now)?;
+    Ok(payout)
+}
+
+fn check_partner_type(input: &NewPayout) -> Result<(), ServiceError> {
+    if ["testing_vendor", "referring_provider"].contains(&input.partner_type.as_str()) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "partner_type",
+            "must be testing_vendor or referring_provider",
+        ))
+    }
+}
+
+/// Pays a partner (finance): bank payouts in one transaction, Stripe Connect
+/// transfers in two phases (see the module doc). Idempotent per `scope`.
+pub async fn pay(
+    ctx: &super::AppContext,
+    scope: IdempotencyScope,
+    input: NewPayout,
+    by: String,
+) -> Result<StoredResponse, ServiceError> {
+    if input.method != "stripe_transfer" {
+        return super::idempotency::run(ctx, scope, super::idempotency::keep_all, move |c, now| {
+            let payout = pay_by_bank(c, &input, &by, now)?;
+            Ok(StoredResponse {
+                status: 201,
+                body: serde_json::to_value(payout).map_err(anyhow::Error::new)?,
+            })
+        })
+        .await;
+    }
+    let stripe = ctx.stripe.clone().ok_or_else(|| {
+        ServiceError::invalid("method", "Stripe is not configured; pay by bank_transfer")
+    })?;
+    let (claim_scope, now) = (scope.clone(), ctx.clock.now());
+    let first = ctx
+        .db(move |c| {
+            write_transaction(c, |c| match claim(c, &claim_scope, now)? {
+                Claim::Replay(r) => Ok(Err(r)),
+                Claim::Resume(id) => {
+                    let account = validate(c, &input)?
+                        .1
+                        .ok_or_else(|| anyhow::anyhow!("no account"))?;
+                    Ok(Ok((load(c, &id)?, account)))
+                }
+                Claim::Fresh => {
+                    check_partner_type(&input)?;
+                    let (reference, account) = validate(c, &input)?;
+                    let account = account.ok_or_else(|| anyhow::anyhow!("no account"))?;
+                    let payout = reserve(c, &input, &reference, &by, now)?;
+                    set_resource(c, &claim_scope, &payout.id.to_string())?;
+                    Ok(Ok((payout, account)))
+                }
+            })
+        })
+        .await?;
+    let (mut payout, account) = match first {
+        Err(replay) => return Ok(replay),
+        Ok(p) => p,
+    };
+    if payout.status != "paid" {
+        let id = payout.id.to_string();
+        let transfer = stripe
+            .create_transfer(
+                payout.amount.amount_minor,
+                payout.amount.currency.code(),
+                &account,
+                Some(&id),
+                &[
+                    ("payout_id", id.as_str()),
+                    ("partner_id", payout.partner_id.as_str()),
+                ],
+                &format!("accredit-payout-{id}"),
+            )
+            .await
+            .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
+        let now = ctx.clock.now();
+        payout = ctx
+            .db(move |c| {
+                write_transaction(c, |c| {
+                    diesel::update(po::table.find(&id).filter(po::stripe_transfer_id.is_null()))
+                        .set((
+                            po::stripe_transfer_id.eq(Some(&transfer)),
+                            po::reference.eq(&transfer),
+                        ))
+                        .execute(c)?;
+                    let mut p = load(c, &id)?;
+                    if !ledger::postings_for_source(c, "payout", &id)?.is_empty() {
+                        return Ok(p);
+                    }
+                    settle(c, &mut p, LedgerAccount::StripeClearing, now)?;
+                    Ok(p)
+                })
+            })
+            .await?;
+    }
+    let response = StoredResponse {
+        status: 201,
+        body: serde_json::to_value(&payout).map_err(anyhow::Error::new)?,
+    };
+    let (stored, now) = (response.clone(), ctx.clock.now());
+    ctx.db(move |c| c.transaction(|c| complete(c, &scope, &stored, now)))
+        .await?;
+    Ok(response)
+}
+
+fn load(conn: &mut DbConn, id: &str) -> Result<Payout, ServiceError> {
+    let r: PayoutRow = po::table
+        .find(id)
+        .select(PayoutRow::as_select())
+        .first(conn)?;
+    let settled = r.method == "bank_transfer" || r.stripe_transfer_id.is_some();
     Ok(Payout {
-        id,
-        partner_type: input.partner_type.clone(),
-        partner_id: input.partner_id.clone(),
-        amount,
-        method: input.method.clone(),
-        reference,
+        id: r.id.parse().map_err(anyhow::Error::new)?,
+        partner_type: r.partner_type,
+        partner_id: r.partner_id,
+        amount: Money::new(
+            r.amount_minor,
+            Currency::parse(&r.currency).map_err(anyhow::Error::new)?,
+        ),
+        method: r.method,
+        reference: r.reference,
+        status: if settled { "paid" } else { "pending" }.into(),
     })
 }

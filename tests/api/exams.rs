@@ -604,3 +604,55 @@ async fn public_endpoints_are_rate_limited() {
     }
     assert_eq!(last, 429, "the 31st request within a minute is refused");
 }
+
+#[tokio::test]
+async fn cepp_is_awarded_once_in_every_order_and_cjk_names_print() {
+    let app = TestApp::spawn().await;
+    let orders = [
+        ["PCAP", "PCPP1", "PCPP2"],
+        ["PCAP", "PCPP2", "PCPP1"],
+        ["PCPP1", "PCAP", "PCPP2"],
+        ["PCPP1", "PCPP2", "PCAP"],
+        ["PCPP2", "PCAP", "PCPP1"],
+        ["PCPP2", "PCPP1", "PCAP"],
+    ];
+    for order in orders {
+        let (cid, _, token) = candidate(&app, "山田", "太郎").await;
+        for code in order {
+            let r = app.post("/v1/certifications", &app.admin_token, &json!({"candidate_id": cid, "credential_code": code, "basis": "bootstrap_review", "case": "reviewed"})).await;
+            assert_eq!(r.status, 201, "{order:?}: {}", r.body);
+        }
+        let certs = app.get("/v1/certifications", &token).await;
+        let data = certs.body["data"].as_array().unwrap();
+        assert_eq!(
+            data.iter()
+                .filter(|c| c["credential_code"] == "CEPP")
+                .count(),
+            1,
+            "{order:?}"
+        );
+        assert_eq!(data.len(), 4, "{order:?}");
+        let cepp = data
+            .iter()
+            .find(|c| c["credential_code"] == "CEPP")
+            .unwrap();
+        assert_eq!(cepp["basis"], "composite");
+        let pdf = app
+            .get(
+                &format!(
+                    "/v1/certifications/{}/certificate",
+                    cepp["id"].as_str().unwrap()
+                ),
+                &token,
+            )
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.pdf");
+        std::fs::write(&path, &pdf.bytes).unwrap();
+        let (ok, text) = run_tool("pdftotext", &[path.to_str().unwrap(), "-"]);
+        assert!(
+            ok && text.contains("山田 太郎") && text.contains("CEPP"),
+            "{text}"
+        );
+    }
+}

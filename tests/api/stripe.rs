@@ -311,3 +311,87 @@ async fn an_exam_fee_paid_by_card_issues_the_voucher() {
     let tb = app.assert_ledger_balanced().await;
     assert_eq!(TestApp::account_balance(&tb, "cash:stripe_clearing"), 5900);
 }
+
+/// Stripe Connect transfers: localstripe has none, so the wrapper in tests/support
+/// carries an in-memory stand-in for `POST /v1/transfers` (a mock, said so there).
+#[tokio::test]
+async fn vendor_payouts_go_out_as_idempotent_connect_transfers() {
+    let app = stripe_app().await;
+    let (_, _, token) = crate::exams::candidate(&app, "Payout", "Test").await;
+    let acct = format!("acct_{}", uuid::Uuid::new_v4().simple());
+    let v = app
+        .post(
+            "/v1/testing-vendors",
+            &app.admin_token,
+            &json!({"name": "Connected Vendor", "country": "US", "stripe_account_id": acct}),
+        )
+        .await;
+    assert_eq!(v.status, 201, "{}", v.body);
+    let vid = v.body["id"].as_str().unwrap().to_owned();
+    let order = app
+        .post(
+            "/v1/exam-orders",
+            &token,
+            &json!({"exam_code": "PCEP", "testing_vendor_id": vid}),
+        )
+        .await;
+    let paid = app
+        .pay_by_bank(
+            order.body["invoice_id"].as_str().unwrap(),
+            &crate::helpers::today(),
+        )
+        .await;
+    assert_eq!(paid.status, 201, "{}", paid.body);
+
+    let body = json!({"partner_type": "testing_vendor", "partner_id": vid, "currency": "USD", "method": "stripe_transfer"});
+    let key = "payout-key-1";
+    let first = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/payouts",
+            Some(&app.finance_token),
+            Some(key),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.body["status"], "paid");
+    assert_eq!(first.body["amount"]["amount_minor"], 3540);
+    assert!(first.body["reference"].as_str().unwrap().starts_with("tr_"));
+    let again = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/payouts",
+            Some(&app.finance_token),
+            Some(key),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(again.body, first.body, "replayed, not paid twice");
+
+    let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
+    let transfers: Value = app
+        .http
+        .get(format!("{base}v1/transfers?destination={acct}"))
+        .bearer_auth(env("ACCREDIT_TEST_STRIPE_SECRET_KEY"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = transfers["data"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["amount"], 3540);
+    assert_eq!(list[0]["metadata"]["payout_id"], first.body["id"]);
+    let tb = app.assert_ledger_balanced().await;
+    assert_eq!(TestApp::account_balance(&tb, "payables:partners"), 0);
+    assert_eq!(TestApp::account_balance(&tb, "cash:stripe_clearing"), -3540);
+
+    // Nothing left to pay; a vendor without a connected account is refused.
+    let r = app.post("/v1/payouts", &app.finance_token, &body).await;
+    assert_eq!(r.status, 409);
+    let (plain, _) = crate::exams::vendor(&app, "Unconnected").await;
+    let r = app.post("/v1/payouts", &app.finance_token, &json!({"partner_type": "testing_vendor", "partner_id": plain, "currency": "USD", "method": "stripe_transfer"})).await;
+    assert_eq!(r.status, 422);
+}

@@ -333,6 +333,66 @@ def _patch_flush():
     resources.store.clear = clear
 
 
+# Stripe Connect transfers: localstripe has none (``/v1/transfers`` is a 404), so
+# this is an in-memory stand-in written from Stripe's API reference ("Create a
+# transfer"): it is a mock, not a peer. It checks what Stripe checks that matters
+# to a platform (positive integer amount, 3-letter currency, an ``acct_``
+# destination; ``acct_invalid…`` plays an unknown account) and answers with the
+# fields async-stripe's ``Transfer`` requires. Idempotency comes from the
+# middleware below, as for every other route.
+_transfers = {}
+
+
+async def create_transfer(request):
+    form = await request.post()
+
+    def error(status, message, param=None):
+        return web.json_response({'error': {
+            'type': 'invalid_request_error', 'message': message,
+            'param': param}}, status=status)
+
+    try:
+        amount = int(form.get('amount', ''))
+    except ValueError:
+        return error(400, 'Invalid integer: amount', 'amount')
+    currency = form.get('currency', '')
+    destination = form.get('destination', '')
+    if amount <= 0:
+        return error(400, 'Amount must be positive', 'amount')
+    if len(currency) != 3:
+        return error(400, 'Invalid currency', 'currency')
+    if not destination.startswith('acct_') or destination.startswith('acct_invalid'):
+        return error(400, 'No such destination: %s' % destination,
+                     'destination')
+    tid = 'tr_' + hashlib.sha256(
+        ('%s%d' % (destination, len(_transfers))).encode()).hexdigest()[:24]
+    metadata = {k[len('metadata['):-1]: v for k, v in form.items()
+                if k.startswith('metadata[') and k.endswith(']')}
+    transfer = {
+        'id': tid, 'object': 'transfer', 'amount': amount,
+        'amount_reversed': 0, 'balance_transaction': None,
+        'created': int(__import__('time').time()), 'currency': currency,
+        'description': form.get('description'), 'destination': destination,
+        'destination_payment': None, 'livemode': False,
+        'metadata': metadata,
+        'reversals': {'object': 'list', 'data': [], 'has_more': False,
+                      'url': '/v1/transfers/%s/reversals' % tid},
+        'reversed': False, 'source_transaction': None,
+        'source_type': 'card', 'transfer_group': form.get('transfer_group'),
+    }
+    _transfers[tid] = transfer
+    return web.json_response(transfer)
+
+
+async def list_transfers(request):
+    data = sorted(_transfers.values(), key=lambda t: t['id'])
+    dest = request.query.get('destination')
+    if dest:
+        data = [t for t in data if t['destination'] == dest]
+    return web.json_response({'object': 'list', 'data': data,
+                              'has_more': False, 'url': '/v1/transfers'})
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--port', type=int, default=8420)
@@ -356,6 +416,8 @@ def main(argv=None):
             for route in resource:
                 route._handler = server.api_extra(
                     PaymentIntent._api_confirm, info['formatter'])
+    app.router.add_post('/v1/transfers', create_transfer)
+    app.router.add_get('/v1/transfers', list_transfers)
     app.middlewares.insert(0, json_errors_middleware)
     app.middlewares.append(idempotency_middleware)
 
