@@ -188,6 +188,10 @@ pub struct Exam {
     pub name: String,
     /// `entry`, `associate`, `professional` or `expert`.
     pub tier: String,
+    /// The candidate level this credential belongs to (`certified` for entry and
+    /// associate credentials; reaching `professional` and `expert` also needs
+    /// verified community credits).
+    pub level: Level,
     /// Whether it is earned by an exam (false: composite such as CEPP).
     pub exam: bool,
     /// Exam fee, for exams.
@@ -218,6 +222,11 @@ pub fn list_exams(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Exam>, Se
             None => None,
         };
         out.push(Exam {
+            level: match rule.tier {
+                Tier::Entry | Tier::Associate => Level::Certified,
+                Tier::Professional => Level::Professional,
+                Tier::Expert => Level::Expert,
+            },
             code: rule.code,
             name: rule.name,
             tier: row.tier,

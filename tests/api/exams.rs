@@ -96,7 +96,7 @@ async fn buy_voucher(
     )
 }
 
-async fn sit(app: &TestApp, vendor_token: &str, voucher: &str, passed: bool) -> Value {
+pub async fn sit(app: &TestApp, vendor_token: &str, voucher: &str, passed: bool) -> Value {
     let a = app
         .post(
             &format!("/v1/vouchers/{voucher}/redemptions"),
@@ -204,6 +204,37 @@ async fn full_path_sign_up_to_verification_and_revocation() {
             .status,
         404
     );
+
+    let r = app
+        .post(
+            &format!("/v1/certifications/{cert_id}/suspension"),
+            &app.admin_token,
+            &json!({"reason": "under investigation"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = app
+        .request(
+            Method::GET,
+            &format!("/v1/verify/{number}"),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(v.body["status"], "suspended");
+    assert_eq!(v.body["reason"], "under investigation");
+    let exams = app.get("/v1/exams", &token).await;
+    let pcpp1 = exams.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == "PCPP1")
+        .unwrap()
+        .clone();
+    assert_eq!(pcpp1["level"], "professional");
+    assert_eq!(pcpp1["prerequisites"], json!(["PCAP"]));
+    assert_eq!(pcpp1["fee"]["amount_minor"], 19500);
 
     let r = app
         .post(

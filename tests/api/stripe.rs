@@ -278,7 +278,7 @@ async fn an_exam_fee_paid_by_card_issues_the_voucher() {
     let app = stripe_app().await;
     register_webhook(&app).await;
     let (_, email, token) = crate::exams::candidate(&app, "Mỹ", "Nguyễn").await;
-    let (vid, _) = crate::exams::vendor(&app, "Card Vendor").await;
+    let (vid, vtoken) = crate::exams::vendor(&app, "Card Vendor").await;
     let order = app
         .post(
             "/v1/exam-orders",
@@ -310,6 +310,51 @@ async fn an_exam_fee_paid_by_card_issues_the_voucher() {
         .any(|m| m.text.contains(&voucher)));
     let tb = app.assert_ledger_balanced().await;
     assert_eq!(TestApp::account_balance(&tb, "cash:stripe_clearing"), 5900);
+
+    // And on to the certificate, its email, verification and revocation.
+    let attempt = crate::exams::sit(&app, &vtoken, &voucher, true).await;
+    let cert = attempt["certification_id"].as_str().unwrap().to_owned();
+    app.run_jobs().await;
+    let pdf = app
+        .get(&format!("/v1/certifications/{cert}/certificate"), &token)
+        .await;
+    let mail = app
+        .emails_to(&email)
+        .into_iter()
+        .find(|m| m.subject.contains("certified"))
+        .expect("certificate mail");
+    assert_eq!(mail.attachments[0].2, pdf.bytes);
+    let number = app.get("/v1/certifications", &token).await.body["data"][0]["certificate_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/v1/verify/{number}"),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(v.body["status"], "valid");
+    assert_eq!(v.body["holder_name"], "Mỹ Nguyễn");
+    app.post(
+        &format!("/v1/certifications/{cert}/revocation"),
+        &app.admin_token,
+        &json!({"reason": "r"}),
+    )
+    .await;
+    let v = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/v1/verify/{number}"),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(v.body["status"], "revoked");
 }
 
 /// Stripe Connect transfers: localstripe has none, so the wrapper in tests/support
