@@ -182,7 +182,6 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { kind, detail } => {
                 ApiError::new(S::CONFLICT, kind, "Conflict", detail)
             }
-            ServiceError::Forbidden(what) => ApiError::forbidden(what),
             ServiceError::IdempotencyKeyReused => ApiError::new(
                 S::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",

@@ -83,9 +83,7 @@ fn status_on(r: &CertificationRow, today: NaiveDate) -> String {
 }
 
 fn level_of_row(r: &CertificationRow) -> Option<Level> {
-    r.level
-        .as_deref()
-        .and_then(|l| serde_json::from_value(serde_json::Value::String(l.to_owned())).ok())
+    r.level.as_deref().and_then(Level::parse)
 }
 
 /// Converts a row for the API as of `today`.
@@ -188,24 +186,13 @@ fn award_one(
         updated_at: naive(now),
     };
     let level = {
-        let held_before = exams::held(conn, candidate)?;
-        let mut held = held_before;
+        let mut held = exams::held(conn, candidate)?;
         held.push(exam::HeldCredential {
             code: code.to_owned(),
             status: exam::CertStatus::Valid,
             expires_on,
         });
-        let rules = exams::catalogue_rules(conn)?;
-        let credits =
-            u32::try_from(candidates::verified_credits(conn, candidate)?).unwrap_or(u32::MAX);
-        exam::derive_level(
-            &rules,
-            &held,
-            credits,
-            settings.levels.professional_min_credits,
-            settings.levels.expert_min_credits,
-            today,
-        )
+        exams::level_given(conn, settings, candidate, &held, today)?
     };
     let doc = CertificateDocument {
         holder_name,
@@ -225,12 +212,7 @@ fn award_one(
         render_certificate(&doc).map_err(|e| anyhow::anyhow!("rendering certificate: {e}"))?;
     row.pdf_sha256 = hex::encode(Sha256::digest(&pdf));
     row.pdf = pdf;
-    row.level = level.map(|l| {
-        serde_json::to_value(l)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    });
+    row.level = level.map(|l| l.as_str().to_owned());
     match diesel::insert_into(ce::table).values(&row).execute(conn) {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {

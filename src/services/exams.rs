@@ -134,17 +134,18 @@ pub fn find_credential(conn: &mut DbConn, code: &str) -> Result<CredentialRow, S
         .ok_or(ServiceError::NotFound("credential"))
 }
 
-fn tier(s: &str) -> Tier {
-    match s {
-        "entry" => Tier::Entry,
-        "associate" => Tier::Associate,
-        "professional" => Tier::Professional,
-        _ => Tier::Expert,
-    }
-}
-
 /// The credential catalogue as domain rules.
 pub fn catalogue_rules(conn: &mut DbConn) -> Result<Vec<CredentialRule>, ServiceError> {
+    Ok(catalogue_with_rows(conn)?
+        .into_iter()
+        .map(|(_, rule)| rule)
+        .collect())
+}
+
+/// The stored catalogue rows (for their fee products) paired with their rules.
+fn catalogue_with_rows(
+    conn: &mut DbConn,
+) -> Result<Vec<(CredentialRow, CredentialRule)>, ServiceError> {
     let rows = cr::table
         .order(cr::code.asc())
         .select(CredentialRow::as_select())
@@ -155,28 +156,30 @@ pub fn catalogue_rules(conn: &mut DbConn) -> Result<Vec<CredentialRule>, Service
     let comps: Vec<(String, String)> = cc::table
         .select((cc::composite_code, cc::component_code))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| CredentialRule {
-            prerequisites: prereqs
-                .iter()
-                .filter(|p| p.0 == r.code)
-                .map(|p| p.1.clone())
-                .collect(),
-            components: comps
-                .iter()
-                .filter(|p| p.0 == r.code)
-                .map(|p| p.1.clone())
-                .collect(),
-            tier: tier(&r.tier),
-            exam: r.is_exam,
-            retake_wait_days: u32::try_from(r.retake_wait_days).unwrap_or(14),
-            voucher_validity_months: u32::try_from(r.voucher_validity_months).unwrap_or(12),
-            validity_months: r.validity_months.and_then(|m| u32::try_from(m).ok()),
-            name: r.name,
-            code: r.code,
+    rows.into_iter()
+        .map(|r| {
+            let rule = CredentialRule {
+                prerequisites: prereqs
+                    .iter()
+                    .filter(|p| p.0 == r.code)
+                    .map(|p| p.1.clone())
+                    .collect(),
+                components: comps
+                    .iter()
+                    .filter(|p| p.0 == r.code)
+                    .map(|p| p.1.clone())
+                    .collect(),
+                tier: Tier::parse(&r.tier).ok_or_else(|| anyhow::anyhow!("bad tier {}", r.tier))?,
+                exam: r.is_exam,
+                retake_wait_days: u32::try_from(r.retake_wait_days).unwrap_or(14),
+                voucher_validity_months: u32::try_from(r.voucher_validity_months).unwrap_or(12),
+                validity_months: r.validity_months.and_then(|m| u32::try_from(m).ok()),
+                name: r.name.clone(),
+                code: r.code.clone(),
+            };
+            Ok((r, rule))
         })
-        .collect())
+        .collect()
 }
 
 /// A credential of the exam catalogue as returned by the API.
@@ -210,13 +213,8 @@ pub struct Exam {
 
 /// The exam catalogue with current fees.
 pub fn list_exams(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Exam>, ServiceError> {
-    let rules = catalogue_rules(conn)?;
-    let rows = cr::table
-        .order(cr::code.asc())
-        .select(CredentialRow::as_select())
-        .load(conn)?;
     let mut out = Vec::new();
-    for (rule, row) in rules.into_iter().zip(rows) {
+    for (row, rule) in catalogue_with_rows(conn)? {
         let fee = match &row.product_code {
             Some(p) => Some(catalogue::find(conn, p, now)?.unit_price),
             None => None,
@@ -255,11 +253,7 @@ pub fn held(
         .into_iter()
         .map(|(code, status, expires_on)| HeldCredential {
             code,
-            status: match status.as_str() {
-                "valid" => CertStatus::Valid,
-                "suspended" => CertStatus::Suspended,
-                _ => CertStatus::Revoked,
-            },
+            status: CertStatus::parse(&status).unwrap_or(CertStatus::Revoked),
             expires_on,
         })
         .collect())
@@ -272,12 +266,23 @@ pub fn level_of(
     candidate: CandidateId,
     on: NaiveDate,
 ) -> Result<Option<Level>, ServiceError> {
-    let rules = catalogue_rules(conn)?;
     let held = held(conn, candidate)?;
+    level_given(conn, settings, candidate, &held, on)
+}
+
+/// The level `candidate` has on `on` if it holds `held` (its verified credits are read).
+pub fn level_given(
+    conn: &mut DbConn,
+    settings: &Settings,
+    candidate: CandidateId,
+    held: &[HeldCredential],
+    on: NaiveDate,
+) -> Result<Option<Level>, ServiceError> {
+    let rules = catalogue_rules(conn)?;
     let credits = u32::try_from(candidates::verified_credits(conn, candidate)?).unwrap_or(u32::MAX);
     Ok(exam::derive_level(
         &rules,
-        &held,
+        held,
         credits,
         settings.levels.professional_min_credits,
         settings.levels.expert_min_credits,

@@ -104,14 +104,6 @@ pub fn claim(
     }
 }
 
-/// Reads the state of a key outside any transaction (after a lost race).
-pub fn peek(conn: &mut DbConn, scope: &IdempotencyScope) -> Result<Option<Claim>, ServiceError> {
-    match find(conn, scope)? {
-        Some(row) => classify(row, scope).map(Some),
-        None => Ok(None),
-    }
-}
-
 fn find(
     conn: &mut DbConn,
     scope: &IdempotencyScope,

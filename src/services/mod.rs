@@ -77,9 +77,6 @@ pub enum ServiceError {
         /// Human explanation.
         detail: String,
     },
-    /// The caller's role may not do this.
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
     /// The idempotency key was used with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,

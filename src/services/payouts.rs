@@ -116,6 +116,7 @@ fn validate(
     conn: &mut DbConn,
     input: &NewPayout,
 ) -> Result<(String, Option<String>), ServiceError> {
+    check_partner_type(input)?;
     let reference = if input.method == "stripe_transfer" && input.reference.trim().is_empty() {
         "stripe".to_owned()
     } else {
@@ -142,12 +143,6 @@ fn validate(
             return Err(ServiceError::invalid(
                 "method",
                 "providers have no Stripe Connect account; pay by bank_transfer",
-            ))
-        }
-        (_, "stripe_transfer") => {
-            return Err(ServiceError::invalid(
-                "partner_type",
-                "must be testing_vendor or referring_provider",
             ))
         }
         _ => {
@@ -251,7 +246,6 @@ pub fn pay_by_bank(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Payout, ServiceError> {
-    check_partner_type(input)?;
     if input.method != "bank_transfer" {
         return Err(ServiceError::invalid(
             "method",
@@ -308,7 +302,6 @@ pub async fn pay(
                     Ok(Ok((load(c, &id)?, account)))
                 }
                 Claim::Fresh => {
-                    check_partner_type(&input)?;
                     let (reference, account) = validate(c, &input)?;
                     let account = account.ok_or_else(|| anyhow::anyhow!("no account"))?;
                     let payout = reserve(c, &input, &reference, &by, now)?;
