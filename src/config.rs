@@ -136,7 +136,7 @@ pub struct Settings {
     /// Level thresholds.
     pub levels: LevelSettings,
     /// Exam fee split used when no split policy is in force for an exam.
-    pub default_split: crate::domain::split::SplitParts,
+    pub default_split: crate::domain::exams::split::SplitParts,
     /// Requests per minute per client IP on public endpoints (sign-up, login, verification).
     pub public_rate_limit_per_minute: u32,
 }
@@ -199,7 +199,7 @@ impl Default for Settings {
                 professional_min_credits: 10,
                 expert_min_credits: 30,
             },
-            default_split: crate::domain::split::SplitParts {
+            default_split: crate::domain::exams::split::SplitParts {
                 foundation_bp: 3000,
                 testing_vendor_bp: 6000,
                 referring_provider_bp: 1000,

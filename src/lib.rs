@@ -19,3 +19,6 @@ pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+
+#[cfg(test)]
+mod architecture_tests;

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Months, NaiveDate, SubsecRound, Utc};
 
 /// A source of the current instant.
 pub trait Clock: Send + Sync + 'static {
@@ -16,6 +16,14 @@ pub trait Clock: Send + Sync + 'static {
     fn today(&self) -> NaiveDate {
         self.now().date_naive()
     }
+}
+
+/// `date + months`, clamped to the month's end like chrono's `checked_add_months`
+/// (31 Jan + 1 month = 28/29 Feb); saturates at chrono's last date. The one month
+/// arithmetic of vouchers and certifications.
+pub fn add_months_clamped(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The wall clock.

@@ -1,17 +1,22 @@
-//! Pure domain types and rules: money, ids, roles, licences, invoices, the ledger,
-//! the exam catalogue and exam fee splits.
+//! Pure domain types and rules, grouped by area as `services/` and `http/` are:
+//! - shared kernel: [`money`], [`ids`], [`clock`], [`role`], [`codes`];
+//! - [`billing`]: products and prices, invoices, the ledger;
+//! - [`parties`]: providers;
+//! - [`licensing`]: licence terms;
+//! - [`exams`]: retakes, vouchers, fee split policies;
+//! - [`credentials`]: the credential catalogue, levels and composite awards.
 //!
 //! Nothing here does I/O or imports actix, diesel, stripe or lettre; every rule is a
 //! function of its inputs (time included: see [`clock`]), so it can be tested alone.
+//! The terms are those of `docs/domain.md`.
 
+pub mod billing;
 pub mod clock;
-pub mod exam;
+pub mod codes;
+pub mod credentials;
+pub mod exams;
 pub mod ids;
-pub mod invoice;
-pub mod ledger;
-pub mod licence;
+pub mod licensing;
 pub mod money;
-pub mod product;
-pub mod provider;
+pub mod parties;
 pub mod role;
-pub mod split;

@@ -11,9 +11,9 @@ use crate::auth::Principal;
 use crate::db::models::{CandidateRow, ContributionRow, EquivalentExperienceRow};
 use crate::db::schema::{candidates as cd, contributions as co, equivalent_experiences as ee};
 use crate::db::{is_unique_violation, DbConn};
-use crate::domain::exam::Level;
+use crate::domain::credentials::levels::Level;
 use crate::domain::ids::{CandidateId, ContributionId};
-use crate::domain::provider::{required_text, CountryCode, EmailAddress};
+use crate::domain::parties::provider::{required_text, CountryCode, EmailAddress};
 use crate::domain::role::Role;
 
 use super::{exams, naive, FieldError, ServiceError};

@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use crate::db::models::{PriceRow, ProductRow};
 use crate::db::schema::{product_prices as pp, products as pr};
 use crate::db::DbConn;
+use crate::domain::billing::product::ProductKind;
 use crate::domain::ids::PriceId;
 use crate::domain::money::{Currency, Money};
-use crate::domain::product::ProductKind;
 
 use super::{naive, ServiceError};
 

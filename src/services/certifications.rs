@@ -18,9 +18,11 @@ use crate::config::Settings;
 use crate::db::models::CertificationRow;
 use crate::db::schema::{certifications as ce, credential_components as cc};
 use crate::db::{is_unique_violation, DbConn};
-use crate::domain::exam::{self, Level};
+use crate::domain::codes;
+use crate::domain::credentials::catalogue::{self, CertStatus, HeldCredential};
+use crate::domain::credentials::levels::{self, Level};
 use crate::domain::ids::{CandidateId, CertificationId};
-use crate::domain::provider::required_text;
+use crate::domain::parties::provider::required_text;
 use crate::integrations::pdf::{render_certificate, CertificateDocument};
 
 use super::outbox::{enqueue_email, EmailJob};
@@ -126,7 +128,7 @@ pub fn award(
     // Composites completed by this award, awarded by the rule alone.
     let rules = exams::catalogue_rules(conn)?;
     let held = exams::held(conn, candidate)?;
-    for composite in exam::composites_completed(&rules, &held, now.date_naive()) {
+    for composite in levels::composites_completed(&rules, &held, now.date_naive()) {
         award_one(
             conn,
             settings,
@@ -150,13 +152,13 @@ fn award_one(
     let today = now.date_naive();
     let credential = exams::find_credential(conn, code)?;
     let cand = candidates::find_row(conn, candidate)?;
-    let expires_on = exam::certification_expires_on(
+    let expires_on = catalogue::certification_expires_on(
         today,
         credential
             .validity_months
             .and_then(|m| u32::try_from(m).ok()),
     );
-    let number = exam::certificate_number(code, today.year(), &mut rand::rngs::OsRng);
+    let number = codes::certificate_number(code, today.year(), &mut rand::rngs::OsRng);
     let holder_name = format!("{} {}", cand.given_name, cand.family_name);
     // Insert first without a level so the level computed includes this award.
     let mut row = CertificationRow {
@@ -187,9 +189,9 @@ fn award_one(
     };
     let level = {
         let mut held = exams::held(conn, candidate)?;
-        held.push(exam::HeldCredential {
+        held.push(HeldCredential {
             code: code.to_owned(),
-            status: exam::CertStatus::Valid,
+            status: CertStatus::Valid,
             expires_on,
         });
         exams::level_given(conn, settings, candidate, &held, today)?

@@ -12,7 +12,7 @@ use crate::db::models::ApiClientRow;
 use crate::db::schema::api_clients as c;
 use crate::db::DbConn;
 use crate::domain::ids::{ClientId, ProviderId, VendorId};
-use crate::domain::provider::required_text;
+use crate::domain::parties::provider::required_text;
 use crate::domain::role::Role;
 
 use super::{naive, ServiceError};

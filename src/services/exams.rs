@@ -24,15 +24,20 @@ use crate::db::schema::{
     payables as pb, split_policies as sp, testing_vendors as tv, vouchers as vo,
 };
 use crate::db::DbConn;
-use crate::domain::exam::{self, CertStatus, CredentialRule, HeldCredential, Level, Tier};
+use crate::domain::codes::VoucherCode;
+use crate::domain::credentials::catalogue::{
+    missing_prerequisites, CertStatus, CredentialRule, HeldCredential, Tier,
+};
+use crate::domain::credentials::levels::{self, Level};
+use crate::domain::exams::schedule;
+use crate::domain::exams::split::fee_split_entry;
+use crate::domain::exams::split::{policy_in_force, split_fee, SplitParts, SplitPolicy};
 use crate::domain::ids::{
     CandidateId, ExamAttemptId, ExamOrderId, InvoiceId, ProviderId, SplitPolicyId, VendorId,
     VoucherId,
 };
-use crate::domain::ledger::fee_split_entry;
 use crate::domain::money::Money;
-use crate::domain::provider::{required_text, CountryCode};
-use crate::domain::split::{policy_in_force, split_fee, SplitParts, SplitPolicy};
+use crate::domain::parties::provider::{required_text, CountryCode};
 
 use super::invoicing::{self, Buyer, LineInput, PaymentChannel};
 use super::outbox::{enqueue_email, EmailJob};
@@ -280,7 +285,7 @@ pub fn level_given(
 ) -> Result<Option<Level>, ServiceError> {
     let rules = catalogue_rules(conn)?;
     let credits = u32::try_from(candidates::verified_credits(conn, candidate)?).unwrap_or(u32::MAX);
-    Ok(exam::derive_level(
+    Ok(levels::derive_level(
         &rules,
         held,
         credits,
@@ -495,7 +500,7 @@ pub fn place_order(
         .select(ee::credential_code)
         .load(conn)?;
     let mut reasons = Vec::new();
-    for missing in exam::missing_prerequisites(&rule, &held, &equivalents, today) {
+    for missing in missing_prerequisites(&rule, &held, &equivalents, today) {
         reasons.push(FieldError::new(
             "prerequisites",
             format!("{missing} is required first"),
@@ -519,7 +524,7 @@ pub fn place_order(
         .select(ea::taken_at)
         .first(conn)
         .optional()?;
-    if let Err(earliest) = exam::check_retake(
+    if let Err(earliest) = schedule::check_retake(
         last_failed.flatten().map(|t| t.date()),
         rule.retake_wait_days,
         today,
@@ -641,8 +646,8 @@ pub fn on_invoice_paid(
         .into_iter()
         .find(|r| r.code == order.exam_code)
         .ok_or_else(|| anyhow::anyhow!("exam {} vanished", order.exam_code))?;
-    let code = exam::VoucherCode::generate(&mut rand::rngs::OsRng);
-    let expires_on = exam::voucher_expires_on(paid_on, rule.voucher_validity_months);
+    let code = VoucherCode::generate(&mut rand::rngs::OsRng);
+    let expires_on = schedule::voucher_expires_on(paid_on, rule.voucher_validity_months);
     diesel::insert_into(vo::table)
         .values(&VoucherRow {
             id: VoucherId::new().to_string(),
@@ -811,7 +816,7 @@ pub fn redeem(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<ExamAttempt, ServiceError> {
-    let code = exam::VoucherCode::normalise(code).ok_or(ServiceError::NotFound("voucher"))?;
+    let code = VoucherCode::normalise(code).ok_or(ServiceError::NotFound("voucher"))?;
     let v: VoucherRow = vo::table
         .filter(vo::code.eq(&code))
         .filter(vo::testing_vendor_id.eq(vendor.to_string()))

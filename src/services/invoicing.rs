@@ -17,13 +17,13 @@ use crate::config::Settings;
 use crate::db::models::{CandidateRow, InvoiceHeaderRow, InvoiceLineRow, InvoiceRow, ProviderRow};
 use crate::db::schema::{invoice_counters as ic, invoice_lines as il, invoices as inv};
 use crate::db::DbConn;
-use crate::domain::ids::{InvoiceId, ProviderId};
-use crate::domain::invoice::{
+use crate::domain::billing::invoice::{
     invoice_totals, line_amounts, InvoiceNumber, InvoiceStatus, LineAmounts,
 };
-use crate::domain::ledger::{JournalEntry, LedgerAccount, Posting, Side};
+use crate::domain::billing::ledger::{JournalEntry, LedgerAccount, Posting, Side};
+use crate::domain::ids::{InvoiceId, ProviderId};
 use crate::domain::money::{Currency, Money};
-use crate::domain::provider::CountryCode;
+use crate::domain::parties::provider::CountryCode;
 use crate::integrations::pdf::{render_invoice, DocumentLine, DocumentParty, InvoiceDocument};
 
 use super::catalogue::PricedProduct;
@@ -421,7 +421,7 @@ pub fn issue(
 }
 
 impl LineInput {
-    fn kind_stream(&self) -> crate::domain::ledger::RevenueStream {
+    fn kind_stream(&self) -> crate::domain::billing::ledger::RevenueStream {
         self.product.kind.revenue_stream()
     }
 }

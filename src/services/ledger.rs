@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use crate::db::models::{LedgerPostingRow, LedgerTransactionRow};
 use crate::db::schema::{ledger_postings as lp, ledger_transactions as lt};
 use crate::db::DbConn;
+use crate::domain::billing::ledger::JournalEntry;
 use crate::domain::ids::LedgerTransactionId;
-use crate::domain::ledger::JournalEntry;
 
 use super::{naive, ServiceError};
 

@@ -4,7 +4,7 @@
 //! and the term's invoice, in one transaction. Paying the invoice in full activates
 //! the term: the first term starts on the payment date; a renewal continues from the
 //! old expiry while the licence is valid or in grace, else from the payment date
-//! (see [`crate::domain::licence::next_term`]).
+//! (see [`crate::domain::licensing::licence::next_term`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -15,10 +15,10 @@ use crate::config::Settings;
 use crate::db::models::{LicenceRow, LicenceTermRow, ProviderRow};
 use crate::db::schema::{licence_terms as lt, licences as lic, products as pr};
 use crate::db::{is_unique_violation, DbConn};
+use crate::domain::billing::product::ProductKind;
 use crate::domain::ids::{InvoiceId, LicenceId, LicenceTermId, ProviderId};
-use crate::domain::licence::{grace_end, next_term, LicenceStatus};
-use crate::domain::product::ProductKind;
-use crate::domain::provider::ProviderKind;
+use crate::domain::licensing::licence::{grace_end, next_term, LicenceStatus};
+use crate::domain::parties::provider::ProviderKind;
 
 use super::invoicing::{self, LineInput, PaymentChannel};
 use super::outbox::{enqueue_email, EmailJob};

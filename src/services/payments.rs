@@ -12,11 +12,11 @@ use crate::config::Settings;
 use crate::db::models::{InvoiceHeaderRow, PaymentRow};
 use crate::db::schema::{invoices as inv, payments as pay};
 use crate::db::DbConn;
+use crate::domain::billing::invoice::InvoiceStatus;
+use crate::domain::billing::ledger::{JournalEntry, LedgerAccount};
 use crate::domain::ids::{InvoiceId, PaymentId};
-use crate::domain::invoice::InvoiceStatus;
-use crate::domain::ledger::{JournalEntry, LedgerAccount};
 use crate::domain::money::{Currency, Money};
-use crate::domain::provider::required_text;
+use crate::domain::parties::provider::required_text;
 
 use super::{invoicing, ledger, licences, naive, FieldError, ServiceError};
 

@@ -22,10 +22,10 @@ use utoipa::ToSchema;
 use crate::db::models::{PayableRow, PayoutRow};
 use crate::db::schema::{payables as pb, payouts as po};
 use crate::db::{write_transaction, DbConn};
+use crate::domain::billing::ledger::{JournalEntry, LedgerAccount};
 use crate::domain::ids::PayoutId;
-use crate::domain::ledger::{JournalEntry, LedgerAccount};
 use crate::domain::money::{Currency, Money};
-use crate::domain::provider::required_text;
+use crate::domain::parties::provider::required_text;
 
 use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
 use super::{ledger, naive, ServiceError};

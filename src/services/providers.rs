@@ -9,7 +9,7 @@ use crate::db::models::ProviderRow;
 use crate::db::schema::providers as p;
 use crate::db::DbConn;
 use crate::domain::ids::ProviderId;
-use crate::domain::provider::{required_text, CountryCode, EmailAddress, ProviderKind};
+use crate::domain::parties::provider::{required_text, CountryCode, EmailAddress, ProviderKind};
 
 use super::{naive, FieldError, ServiceError};
 

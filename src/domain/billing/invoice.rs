@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::money::{tax_on, Money, MoneyError};
+use crate::domain::money::{tax_on, Money, MoneyError};
 
 /// Invoice lifecycle: `draft → open → paid | void | uncollectible`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -108,7 +108,7 @@ pub fn line_amounts(
 /// Sums line amounts into the invoice's (subtotal, tax, total).
 /// Errors: [`MoneyError::CurrencyMismatch`], [`MoneyError::Overflow`].
 pub fn invoice_totals(
-    currency: super::money::Currency,
+    currency: crate::domain::money::Currency,
     lines: &[LineAmounts],
 ) -> Result<(Money, Money, Money), MoneyError> {
     let mut net = Money::zero(currency);

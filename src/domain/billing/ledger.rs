@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::money::{Currency, Money, MoneyError};
+use crate::domain::money::{Currency, Money, MoneyError};
 
 /// A revenue stream, one revenue (and deferred revenue) account each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -192,68 +192,9 @@ impl JournalEntry {
     }
 }
 
-/// The entry that moves the partners' parts of a paid exam fee from exam-fee
-/// revenue to partner payables: Dr revenue (vendor + referrer parts), Cr partner
-/// payables for each part. `None` when the partners get nothing.
-/// Errors: [`LedgerError`] (only on overflow; the entry is balanced by construction).
-pub fn fee_split_entry(
-    split: &super::split::FeeSplit,
-) -> Result<Option<JournalEntry>, LedgerError> {
-    let partners = split.testing_vendor.checked_add(split.referring_provider)?;
-    if partners.is_zero() {
-        return Ok(None);
-    }
-    let credit = |amount| Posting {
-        account: LedgerAccount::PartnerPayables,
-        side: Side::Credit,
-        amount,
-    };
-    JournalEntry::new(vec![
-        Posting {
-            account: LedgerAccount::Revenue(RevenueStream::ExamFees),
-            side: Side::Debit,
-            amount: partners,
-        },
-        credit(split.testing_vendor),
-        credit(split.referring_provider),
-    ])
-    .map(Some)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// For any fee, currency exponent and valid policy, the split's ledger entry
-        /// is balanced and the foundation keeps exactly fee − partner parts.
-        #[test]
-        fn fee_split_entries_are_balanced(
-            fee in 0i64..10_000_000_000,
-            currency in prop::sample::select(vec![Currency::Jpy, Currency::Usd, Currency::Bhd]),
-            vendor_bp in 0u32..=10_000,
-            referrer_share in 0u32..=10_000,
-            has_referrer: bool,
-        ) {
-            let referrer_bp = referrer_share.min(10_000 - vendor_bp);
-            let parts = crate::domain::split::SplitParts::parse(
-                i64::from(10_000 - vendor_bp - referrer_bp), i64::from(vendor_bp), i64::from(referrer_bp),
-            ).unwrap();
-            let split = crate::domain::split::split_fee(Money::new(fee, currency), &parts, has_referrer).unwrap();
-            let total = split.foundation.amount_minor + split.testing_vendor.amount_minor + split.referring_provider.amount_minor;
-            prop_assert_eq!(total, fee);
-            match fee_split_entry(&split).unwrap() {
-                None => prop_assert_eq!(split.testing_vendor.amount_minor + split.referring_provider.amount_minor, 0),
-                Some(entry) => {
-                    let debits: i64 = entry.postings().iter().filter(|p| p.side == Side::Debit).map(|p| p.amount.amount_minor).sum();
-                    let credits: i64 = entry.postings().iter().filter(|p| p.side == Side::Credit).map(|p| p.amount.amount_minor).sum();
-                    prop_assert_eq!(debits, credits);
-                    prop_assert_eq!(fee - debits, split.foundation.amount_minor);
-                }
-            }
-        }
-    }
 
     fn usd(m: i64) -> Money {
         Money::new(m, Currency::Usd)

@@ -9,14 +9,17 @@
 //! - [`SplitParts::parse`] is the only way to build the shares: each is non-negative
 //!   and they sum to exactly 10 000 bp.
 //! - [`split_fee`] turns a fee into three integer amounts of minor units that always
-//!   sum to the fee; the rounding is [`money::allocate`](super::money::allocate), the
+//!   sum to the fee; the rounding is [`money::allocate`](crate::domain::money::allocate), the
 //!   service's one largest-remainder function.
 //! - [`policy_in_force`] picks the policy that applies to an exam, a vendor and a day.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::money::{allocate, Money, MoneyError};
+use crate::domain::billing::ledger::{
+    JournalEntry, LedgerAccount, LedgerError, Posting, RevenueStream, Side,
+};
+use crate::domain::money::{allocate, Money, MoneyError};
 
 /// The whole fee in basis points: the shares of a policy sum to exactly this.
 pub const WHOLE_BP: u32 = 10_000;
@@ -98,7 +101,7 @@ pub struct FeeSplit {
 }
 
 /// Splits `fee` by `parts`, rounding once with
-/// [`money::allocate`](super::money::allocate) (largest remainder).
+/// [`money::allocate`](crate::domain::money::allocate) (largest remainder).
 ///
 /// - The parts are integer minor units and sum to exactly `fee`.
 /// - Tie order: leftover minor units go to the largest fractional remainders; equal
@@ -208,6 +211,32 @@ pub fn policy_in_force<'a, P: EffectiveDated>(
     vendor_id
         .and_then(|v| latest_for(Some(v)))
         .or_else(|| latest_for(None))
+}
+
+/// The entry that moves the partners' parts of a paid exam fee from exam-fee
+/// revenue to partner payables: Dr revenue (vendor + referrer parts), Cr partner
+/// payables for each part. `None` when the partners get nothing.
+/// Errors: [`LedgerError`] (only on overflow; the entry is balanced by construction).
+pub fn fee_split_entry(split: &FeeSplit) -> Result<Option<JournalEntry>, LedgerError> {
+    let partners = split.testing_vendor.checked_add(split.referring_provider)?;
+    if partners.is_zero() {
+        return Ok(None);
+    }
+    let credit = |amount| Posting {
+        account: LedgerAccount::PartnerPayables,
+        side: Side::Credit,
+        amount,
+    };
+    JournalEntry::new(vec![
+        Posting {
+            account: LedgerAccount::Revenue(RevenueStream::ExamFees),
+            side: Side::Debit,
+            amount: partners,
+        },
+        credit(split.testing_vendor),
+        credit(split.referring_provider),
+    ])
+    .map(Some)
 }
 
 #[cfg(test)]
@@ -462,6 +491,43 @@ mod tests {
             let moved = i128::from(referred.foundation.amount_minor)
                 + i128::from(referred.referring_provider.amount_minor);
             prop_assert!((i128::from(alone.foundation.amount_minor) - moved).abs() <= 1);
+        }
+    }
+
+    mod ledger_entries {
+        use super::super::*;
+        use crate::domain::billing::ledger::Side;
+        use crate::domain::money::Currency;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// For any fee, currency exponent and valid policy, the split's ledger entry
+            /// is balanced and the foundation keeps exactly fee − partner parts.
+            #[test]
+            fn fee_split_entries_are_balanced(
+                fee in 0i64..10_000_000_000,
+                currency in prop::sample::select(vec![Currency::Jpy, Currency::Usd, Currency::Bhd]),
+                vendor_bp in 0u32..=10_000,
+                referrer_share in 0u32..=10_000,
+                has_referrer: bool,
+            ) {
+                let referrer_bp = referrer_share.min(10_000 - vendor_bp);
+                let parts = SplitParts::parse(
+                    i64::from(10_000 - vendor_bp - referrer_bp), i64::from(vendor_bp), i64::from(referrer_bp),
+                ).unwrap();
+                let split = split_fee(Money::new(fee, currency), &parts, has_referrer).unwrap();
+                let total = split.foundation.amount_minor + split.testing_vendor.amount_minor + split.referring_provider.amount_minor;
+                prop_assert_eq!(total, fee);
+                match fee_split_entry(&split).unwrap() {
+                    None => prop_assert_eq!(split.testing_vendor.amount_minor + split.referring_provider.amount_minor, 0),
+                    Some(entry) => {
+                        let debits: i64 = entry.postings().iter().filter(|p| p.side == Side::Debit).map(|p| p.amount.amount_minor).sum();
+                        let credits: i64 = entry.postings().iter().filter(|p| p.side == Side::Credit).map(|p| p.amount.amount_minor).sum();
+                        prop_assert_eq!(debits, credits);
+                        prop_assert_eq!(fee - debits, split.foundation.amount_minor);
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,3 @@
+//! Course-content licences: terms, renewal from the old expiry or from today, grace.
+
+pub mod licence;
