@@ -1,5 +1,5 @@
 //! Pure domain types and rules, grouped by area as `services/` and `http/` are:
-//! - shared kernel: [`money`], [`ids`], [`clock`], [`role`], [`codes`];
+//! - shared kernel: [`money`], [`ids`], [`clock`], [`role`], [`codes`], [`stored`];
 //! - [`billing`]: products and prices, invoices, the ledger;
 //! - [`parties`]: providers;
 //! - [`licensing`]: licence terms;
@@ -20,3 +20,4 @@ pub mod licensing;
 pub mod money;
 pub mod parties;
 pub mod role;
+pub mod stored;

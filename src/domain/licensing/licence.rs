@@ -1,4 +1,4 @@
-//! Course-content licences and their terms (DESIGN.md, "Course-content licence").
+//! Course-content licences and their terms (docs/domain.md, "Course-content licence").
 //!
 //! A licence is bought for a term of N months. Dates are UTC calendar dates; a term
 //! runs from `starts_on` (first valid day, inclusive) to `expires_on` (the first day
@@ -42,6 +42,27 @@ impl LicenceStatus {
             Some(exp) if today < grace_end(exp, grace_days) => LicenceStatus::InGrace,
             Some(_) => LicenceStatus::Lapsed,
         }
+    }
+}
+
+crate::stored_enum! {
+    /// Lifecycle of one paid-for term of a licence: `awaiting_payment → paid`. At
+    /// most one term of a licence awaits payment (a database constraint).
+    pub enum LicenceTermState {
+        /// Its invoice is open.
+        AwaitingPayment = "awaiting_payment",
+        /// Paid: the term has dates and extends the licence.
+        Paid = "paid",
+    }
+}
+
+crate::stored_enum! {
+    /// Why a term was invoiced.
+    pub enum LicenceTermKind {
+        /// The first term of a new licence.
+        Initial = "initial",
+        /// A renewal of an existing licence.
+        Renewal = "renewal",
     }
 }
 
