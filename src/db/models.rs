@@ -115,6 +115,8 @@ pub struct InvoiceRow {
     pub pdf: Vec<u8>,
     pub pdf_sha256: String,
     pub candidate_id: Option<String>,
+    pub subject_kind: String,
+    pub subject_id: String,
 }
 
 /// An invoice without its PDF bytes, for listings and JSON reads.
@@ -139,6 +141,8 @@ pub struct InvoiceHeaderRow {
     pub paid_at: Option<NaiveDateTime>,
     pub pdf_sha256: String,
     pub candidate_id: Option<String>,
+    pub subject_kind: String,
+    pub subject_id: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

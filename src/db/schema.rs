@@ -103,6 +103,8 @@ diesel::table! {
         pdf -> Binary,
         pdf_sha256 -> Text,
         candidate_id -> Nullable<Text>,
+        subject_kind -> Text,
+        subject_id -> Text,
     }
 }
 

@@ -24,6 +24,7 @@ use crate::db::schema::{
     payables as pb, split_policies as sp, testing_vendors as tv, vouchers as vo,
 };
 use crate::db::DbConn;
+use crate::domain::billing::invoice::InvoiceSubject;
 use crate::domain::codes::VoucherCode;
 use crate::domain::credentials::catalogue::{
     missing_prerequisites, CertStatus, CredentialRule, HeldCredential, Tier,
@@ -568,9 +569,11 @@ pub fn place_order(
         .product_code
         .ok_or_else(|| anyhow::anyhow!("exam without fee product"))?;
     let product = catalogue::find(conn, &product_code, now)?;
+    let order_id = ExamOrderId::new();
     let invoice = invoicing::issue(
         conn,
         settings,
+        &InvoiceSubject::exam_order(order_id),
         &Buyer::candidate(&cand),
         vec![LineInput {
             description: format!("{} exam voucher", rule.name),
@@ -586,7 +589,7 @@ pub fn place_order(
         now,
     )?;
     let row = ExamOrderRow {
-        id: ExamOrderId::new().to_string(),
+        id: order_id.to_string(),
         candidate_id: candidate.to_string(),
         exam_code: rule.code.clone(),
         testing_vendor_id: input.testing_vendor_id.to_string(),

@@ -18,7 +18,7 @@ use crate::db::models::{CandidateRow, InvoiceHeaderRow, InvoiceLineRow, InvoiceR
 use crate::db::schema::{invoice_counters as ic, invoice_lines as il, invoices as inv};
 use crate::db::DbConn;
 use crate::domain::billing::invoice::{
-    invoice_totals, line_amounts, InvoiceNumber, InvoiceStatus, LineAmounts,
+    invoice_totals, line_amounts, InvoiceNumber, InvoiceStatus, InvoiceSubject, LineAmounts,
 };
 use crate::domain::billing::ledger::{JournalEntry, LedgerAccount, Posting, Side};
 use crate::domain::ids::{InvoiceId, ProviderId};
@@ -219,12 +219,14 @@ fn next_sequence(conn: &mut DbConn, series: &str, year: i32) -> Result<i64, Serv
         .first(conn)?)
 }
 
-/// Issues an invoice to `buyer` for `lines` (see the module doc). Runs in the
-/// caller's transaction. Errors: [`ServiceError::Validation`] for mixed currencies or
+/// Issues an invoice to `buyer` for `lines` (see the module doc), recording
+/// `subject`: what the invoice is for, which decides the one fulfilment that runs
+/// when it is paid in full. Runs in the caller's transaction. Errors: [`ServiceError::Validation`] for mixed currencies or
 /// amounts that overflow; [`ServiceError::Internal`] if the PDF cannot be rendered.
 pub fn issue(
     conn: &mut DbConn,
     settings: &Settings,
+    subject: &InvoiceSubject,
     buyer: &Buyer,
     lines: Vec<LineInput>,
     channel: PaymentChannel,
@@ -326,6 +328,8 @@ pub fn issue(
             pdf,
             pdf_sha256,
             candidate_id: buyer.candidate_id.clone(),
+            subject_kind: subject.kind.as_str().to_owned(),
+            subject_id: subject.id.to_string(),
         })
         .execute(conn)?;
     let line_rows: Vec<InvoiceLineRow> = lines

@@ -17,7 +17,10 @@ use crate::db::schema::{licence_terms as lt, licences as lic, products as pr};
 use crate::db::{is_unique_violation, DbConn};
 use crate::domain::billing::product::ProductKind;
 use crate::domain::ids::{InvoiceId, LicenceId, LicenceTermId, ProviderId};
-use crate::domain::licensing::licence::{grace_end, next_term, LicenceStatus};
+use crate::domain::billing::invoice::InvoiceSubject;
+use crate::domain::licensing::licence::{
+    grace_end, next_term, LicenceStatus, LicenceTermKind, LicenceTermState,
+};
 use crate::domain::parties::provider::ProviderKind;
 
 use super::invoicing::{self, LineInput, PaymentChannel};
@@ -224,9 +227,11 @@ pub fn purchase(
         })
         .execute(conn)?;
     let description = term_description(&product.product.name, seats, term_months);
+    let term_id = LicenceTermId::new();
     let invoice = invoicing::issue(
         conn,
         settings,
+        &InvoiceSubject::licence_term(term_id),
         &invoicing::Buyer::provider(&provider),
         vec![LineInput {
             product,
@@ -237,7 +242,7 @@ pub fn purchase(
         channel(stripe_enabled),
         now,
     )?;
-    insert_term(conn, licence_id, invoice.id, "initial", now)?;
+    insert_term(conn, term_id, licence_id, invoice.id, LicenceTermKind::Initial, now)?;
     let row = find_row(conn, licence_id, None)?;
     let licence = view(conn, row, settings, now.date_naive())?;
     Ok(Ordered { licence, invoice })
@@ -245,18 +250,19 @@ pub fn purchase(
 
 fn insert_term(
     conn: &mut DbConn,
+    id: LicenceTermId,
     licence_id: LicenceId,
     invoice_id: InvoiceId,
-    kind: &str,
+    kind: LicenceTermKind,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let res = diesel::insert_into(lt::table)
         .values(&LicenceTermRow {
-            id: LicenceTermId::new().to_string(),
+            id: id.to_string(),
             licence_id: licence_id.to_string(),
             invoice_id: invoice_id.to_string(),
-            kind: kind.to_owned(),
-            state: "awaiting_payment".to_owned(),
+            kind: kind.as_str().to_owned(),
+            state: LicenceTermState::AwaitingPayment.as_str().to_owned(),
             starts_on: None,
             expires_on: None,
             created_at: naive(now),
@@ -297,7 +303,7 @@ pub fn renew(
     }
     let open: Option<String> = lt::table
         .filter(lt::licence_id.eq(&row.id))
-        .filter(lt::state.eq("awaiting_payment"))
+        .filter(lt::state.eq(LicenceTermState::AwaitingPayment.as_str()))
         .select(lt::invoice_id)
         .first(conn)
         .optional()?;
@@ -311,9 +317,11 @@ pub fn renew(
     let term_months = product.product.term_months.unwrap_or(12);
     let provider = providers::find_row(conn, parse(&row.provider_id)?, None)?;
     let description = term_description(&product.product.name, row.seats, term_months);
+    let term_id = LicenceTermId::new();
     let invoice = invoicing::issue(
         conn,
         settings,
+        &InvoiceSubject::licence_term(term_id),
         &invoicing::Buyer::provider(&provider),
         vec![LineInput {
             product,
@@ -324,7 +332,7 @@ pub fn renew(
         channel(stripe_enabled),
         now,
     )?;
-    insert_term(conn, licence_id, invoice.id, "renewal", now)?;
+    insert_term(conn, term_id, licence_id, invoice.id, LicenceTermKind::Renewal, now)?;
     diesel::update(lic::table.find(&row.id))
         .set(lic::updated_at.eq(naive(now)))
         .execute(conn)?;
@@ -371,7 +379,7 @@ pub fn on_invoice_paid(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     diesel::update(lt::table.find(&term.id))
         .set((
-            lt::state.eq("paid"),
+            lt::state.eq(LicenceTermState::Paid.as_str()),
             lt::starts_on.eq(Some(dates.starts_on)),
             lt::expires_on.eq(Some(dates.expires_on)),
             lt::paid_at.eq(Some(naive(now))),

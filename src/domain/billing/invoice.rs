@@ -58,6 +58,59 @@ impl InvoiceStatus {
     }
 }
 
+crate::stored_enum! {
+    /// The kind of thing an invoice is for; see [`InvoiceSubject`].
+    pub enum InvoiceSubjectKind {
+        /// One term of a course-content licence.
+        LicenceTerm = "licence_term",
+        /// A candidate's exam order (the exam fee).
+        ExamOrder = "exam_order",
+    }
+}
+
+/// What an invoice is for (docs/domain.md, "Invoice subject"): recorded when the
+/// invoice is issued, immutable, and the one thing that decides which fulfilment runs
+/// when the invoice is paid in full. A new kind of thing sold adds a variant here
+/// (and its fulfilment), never a second invoicing or payment path.
+///
+/// Wire form: `{"kind": "licence_term", "id": "<uuid>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InvoiceSubject {
+    /// What kind of thing is sold.
+    pub kind: InvoiceSubjectKind,
+    /// The id of the licence term, exam order, … (a UUID).
+    pub id: uuid::Uuid,
+}
+
+impl InvoiceSubject {
+    /// The subject of a licence term's invoice.
+    pub fn licence_term(id: crate::domain::ids::LicenceTermId) -> Self {
+        InvoiceSubject {
+            kind: InvoiceSubjectKind::LicenceTerm,
+            id: id.0,
+        }
+    }
+
+    /// The subject of an exam order's invoice.
+    pub fn exam_order(id: crate::domain::ids::ExamOrderId) -> Self {
+        InvoiceSubject {
+            kind: InvoiceSubjectKind::ExamOrder,
+            id: id.0,
+        }
+    }
+
+    /// Reads the stored pair. Errors: an unknown kind or a malformed id (a corrupt
+    /// row), never a default.
+    pub fn from_stored(kind: &str, id: &str) -> Result<Self, crate::domain::stored::UnknownStoredValue> {
+        let kind = InvoiceSubjectKind::from_stored(kind)?;
+        let id = id.parse().map_err(|_| crate::domain::stored::UnknownStoredValue {
+            what: "invoice subject id",
+            value: id.to_owned(),
+        })?;
+        Ok(InvoiceSubject { kind, id })
+    }
+}
+
 /// A formatted invoice number, e.g. `ACC-2026-000042`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceNumber(String);
