@@ -1,5 +1,5 @@
-//! Exam catalogue rules (DESIGN.md, "Credentials and levels"; the real track in
-//! `seeds/python-certifications-catalog.md`).
+//! Exam catalogue rules (docs/domain.md, "Credentials, levels and the exam
+//! catalogue", which lists the real track).
 //!
 //! The catalogue is data: it lives in the database and reaches these rules as plain
 //! [`CredentialRule`]s; [`seed_catalogue`] is the real Python Institute track the
@@ -18,11 +18,11 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 /// Days a candidate waits after a failed attempt before retaking an exam
-/// (DESIGN.md: "a retake waits 14 days").
+/// (docs/domain.md: "a retake waits 14 days").
 pub const RETAKE_WAIT_DAYS: u32 = 14;
 
 /// Months an exam voucher stays usable after purchase
-/// (DESIGN.md: "Vouchers expire one year after purchase").
+/// (docs/domain.md: "Vouchers expire one year after purchase").
 pub const VOUCHER_VALIDITY_MONTHS: u32 = 12;
 
 /// A candidate's certification level, derived from the credentials it holds
@@ -70,7 +70,7 @@ impl Level {
 }
 
 /// The tier of one credential in the track: PCEP = entry, PCAP = associate,
-/// PCPP1/PCPP2 = professional, CEPP = expert (seeds catalogue).
+/// PCPP1/PCPP2 = professional, CEPP = expert (docs/domain.md, exam catalogue).
 #[derive(
     Debug,
     Clone,
@@ -154,15 +154,15 @@ impl CredentialRule {
     }
 }
 
-/// The real Python Institute track the catalogue is seeded from (DESIGN.md; seeds
-/// catalogue): PCEP (no prerequisite), PCAP (needs PCEP, or equivalent experience
-/// granted by an admin), PCPP1 (needs PCAP), PCPP2 (needs PCAP + PCPP1, as DESIGN.md
+/// The real Python Institute track the catalogue is seeded from (docs/domain.md,
+/// exam catalogue): PCEP (no prerequisite), PCAP (needs PCEP, or equivalent experience
+/// granted by an admin), PCPP1 (needs PCAP), PCPP2 (needs PCAP + PCPP1, as docs/domain.md
 /// states), and CEPP (no exam; awarded when PCAP, PCPP1 and PCPP2 are all held).
 ///
 /// Retakes wait [`RETAKE_WAIT_DAYS`], vouchers last [`VOUCHER_VALIDITY_MONTHS`]. The
-/// seeds catalogue gives no expiry for any of these and the Python Institute issues
+/// real track gives no expiry for any of these and the Python Institute issues
 /// them for life, so `validity_months` is `None` throughout; an expiring credential
-/// (DESIGN.md: "2–3 year cycles are common") is a catalogue edit, not a code change.
+/// (docs/domain.md: "2–3 year cycles are common") is a catalogue edit, not a code change.
 pub fn seed_catalogue() -> Vec<CredentialRule> {
     let rule = |code: &str, name: &str, tier, prerequisites: &[&str], components: &[&str]| {
         CredentialRule {
@@ -297,7 +297,7 @@ fn holds(held: &[HeldCredential], code: &str, on: NaiveDate) -> bool {
 ///
 /// A prerequisite is met when a credential with that code counts as held on `on`
 /// (see [`HeldCredential::counts_on`]) or when its code is in `equivalents`: codes an
-/// admin granted as equivalent experience (DESIGN.md: "prerequisite PCEP or
+/// admin granted as equivalent experience (docs/domain.md: "PCEP, or
 /// equivalent experience granted by an admin"). Empty means the candidate may
 /// register for the exam.
 pub fn missing_prerequisites(
@@ -402,8 +402,8 @@ pub fn composites_completed(
     }
 }
 
-/// The candidate's level on `on` (DESIGN.md, "Credentials and levels"); the highest
-/// reached wins, `None` when none is.
+/// The candidate's level on `on` (docs/domain.md, "Credentials, levels and the
+/// exam catalogue"); the highest reached wins, `None` when none is.
 ///
 /// - `certified`: holds any entry- or associate-tier credential;
 /// - `professional`: holds every professional-tier credential of the catalogue

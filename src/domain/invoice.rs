@@ -1,4 +1,5 @@
-//! Invoices (DESIGN.md, "Invoice"): statuses, gap-free numbers, and line arithmetic.
+//! Invoices (docs/domain.md, "Invoices and payments"): statuses, gap-free
+//! numbers, and line arithmetic.
 //!
 //! An invoice is immutable once issued; only its status and the amount paid move.
 //! Numbers are `SERIES-YEAR-NNNNNN`, gap-free per series and year, assigned inside
