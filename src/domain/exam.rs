@@ -314,7 +314,7 @@ pub fn missing_prerequisites(
 }
 
 /// The first day a retake may be taken: `last_failed_attempt_on + wait_days`
-/// (DESIGN.md: "a retake waits 14 days"; failed on 1 March, retake from 15 March).
+/// (docs/domain.md: "a retake waits 14 days"; failed on 1 March, retake from 15 March).
 /// `None` when there is no failed attempt, i.e. no wait. Saturates at chrono's last
 /// date.
 pub fn retake_available_on(
