@@ -65,7 +65,8 @@ pub struct LicenceSettings {
     pub max_seats: u32,
 }
 
-/// Thresholds of the derived candidate levels (DESIGN.md, "Credentials and levels").
+/// Thresholds of the derived candidate levels (docs/domain.md, "Credentials,
+/// levels and the exam catalogue").
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LevelSettings {

@@ -7,7 +7,7 @@
 //! - [`db`] and [`integrations`] (Stripe, mail, PDF) used by services;
 //! - [`jobs`]: the outbox worker, calling the same services.
 //!
-//! See `README.md` for running it and `../shared/DESIGN.md` for the domain.
+//! See `README.md` for running it and `docs/domain.md` for the domain.
 
 pub mod auth;
 pub mod config;

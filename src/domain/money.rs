@@ -4,7 +4,7 @@
 //! unit (cents for USD, whole yen for JPY, fils for BHD) and a [`Currency`]. There are
 //! no floats anywhere on a money path; arithmetic is checked and an overflow is an
 //! error, never a wrap. Rounding of splits, tax and proration happens in exactly one
-//! function, [`allocate`], whose parts always sum to the whole (DESIGN.md, "Money rules").
+//! function, [`allocate`], whose parts always sum to the whole (docs/domain.md, "Money rules").
 
 use std::fmt;
 

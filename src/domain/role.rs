@@ -1,4 +1,4 @@
-//! Roles carried in access tokens (DESIGN.md, "Who uses it"). Adding a role is one
+//! Roles carried in access tokens (docs/domain.md, "Roles"). Adding a role is one
 //! variant here plus the endpoints that accept it.
 
 use std::fmt;

@@ -15,9 +15,9 @@ use crate::config::Settings;
 use crate::db::models::{LicenceRow, LicenceTermRow, ProviderRow};
 use crate::db::schema::{licence_terms as lt, licences as lic, products as pr};
 use crate::db::{is_unique_violation, DbConn};
+use crate::domain::billing::invoice::InvoiceSubject;
 use crate::domain::billing::product::ProductKind;
 use crate::domain::ids::{InvoiceId, LicenceId, LicenceTermId, ProviderId};
-use crate::domain::billing::invoice::InvoiceSubject;
 use crate::domain::licensing::licence::{
     grace_end, next_term, LicenceStatus, LicenceTermKind, LicenceTermState,
 };
@@ -242,7 +242,14 @@ pub fn purchase(
         channel(stripe_enabled),
         now,
     )?;
-    insert_term(conn, term_id, licence_id, invoice.id, LicenceTermKind::Initial, now)?;
+    insert_term(
+        conn,
+        term_id,
+        licence_id,
+        invoice.id,
+        LicenceTermKind::Initial,
+        now,
+    )?;
     let row = find_row(conn, licence_id, None)?;
     let licence = view(conn, row, settings, now.date_naive())?;
     Ok(Ordered { licence, invoice })
@@ -332,7 +339,14 @@ pub fn renew(
         channel(stripe_enabled),
         now,
     )?;
-    insert_term(conn, term_id, licence_id, invoice.id, LicenceTermKind::Renewal, now)?;
+    insert_term(
+        conn,
+        term_id,
+        licence_id,
+        invoice.id,
+        LicenceTermKind::Renewal,
+        now,
+    )?;
     diesel::update(lic::table.find(&row.id))
         .set(lic::updated_at.eq(naive(now)))
         .execute(conn)?;

@@ -1,4 +1,5 @@
-//! Invoices (DESIGN.md, "Invoice"): statuses, gap-free numbers, and line arithmetic.
+//! Invoices (docs/domain.md, "Invoices and payments"): statuses, gap-free
+//! numbers, and line arithmetic.
 //!
 //! An invoice is immutable once issued; only its status and the amount paid move.
 //! Numbers are `SERIES-YEAR-NNNNNN`, gap-free per series and year, assigned inside
@@ -101,12 +102,17 @@ impl InvoiceSubject {
 
     /// Reads the stored pair. Errors: an unknown kind or a malformed id (a corrupt
     /// row), never a default.
-    pub fn from_stored(kind: &str, id: &str) -> Result<Self, crate::domain::stored::UnknownStoredValue> {
+    pub fn from_stored(
+        kind: &str,
+        id: &str,
+    ) -> Result<Self, crate::domain::stored::UnknownStoredValue> {
         let kind = InvoiceSubjectKind::from_stored(kind)?;
-        let id = id.parse().map_err(|_| crate::domain::stored::UnknownStoredValue {
-            what: "invoice subject id",
-            value: id.to_owned(),
-        })?;
+        let id = id
+            .parse()
+            .map_err(|_| crate::domain::stored::UnknownStoredValue {
+                what: "invoice subject id",
+                value: id.to_owned(),
+            })?;
         Ok(InvoiceSubject { kind, id })
     }
 }

@@ -1,4 +1,4 @@
-//! The double-entry ledger (DESIGN.md, "Ledger"; TigerBeetle's model).
+//! The double-entry ledger (docs/domain.md, "Ledger"; TigerBeetle's model).
 //!
 //! Every movement of money is one [`JournalEntry`]: postings on named
 //! [`LedgerAccount`]s whose debits equal their credits per currency. Entries are

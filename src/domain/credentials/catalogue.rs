@@ -1,5 +1,5 @@
-//! The credential catalogue's rules (docs/domain.md, "Credentials and levels"; the
-//! real track in the exam catalogue seed): tiers, the catalogue entries as
+//! The credential catalogue's rules (docs/domain.md, "Credentials, levels and
+//! the exam catalogue"): tiers, the catalogue entries as
 //! [`CredentialRule`]s, certification statuses, prerequisites and expiry.
 //!
 //! The catalogue is data: it lives in the database and reaches these rules as plain
@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 use crate::domain::clock::add_months_clamped;
 
 /// Days a candidate waits after a failed attempt before retaking an exam
-/// (DESIGN.md: "a retake waits 14 days").
+/// (docs/domain.md: "a retake waits 14 days").
 pub const RETAKE_WAIT_DAYS: u32 = 14;
 
 /// Months an exam voucher stays usable after purchase
-/// (DESIGN.md: "Vouchers expire one year after purchase").
+/// (docs/domain.md: "Vouchers expire one year after purchase").
 pub const VOUCHER_VALIDITY_MONTHS: u32 = 12;
 
 /// The tier of one credential in the track: PCEP = entry, PCAP = associate,
@@ -112,15 +112,15 @@ impl CredentialRule {
     }
 }
 
-/// The real Python Institute track the catalogue is seeded from (DESIGN.md; seeds
-/// catalogue): PCEP (no prerequisite), PCAP (needs PCEP, or equivalent experience
-/// granted by an admin), PCPP1 (needs PCAP), PCPP2 (needs PCAP + PCPP1, as DESIGN.md
+/// The real Python Institute track the catalogue is seeded from (docs/domain.md, "Credentials,
+/// levels and the exam catalogue"): PCEP (no prerequisite), PCAP (needs PCEP, or equivalent experience
+/// granted by an admin), PCPP1 (needs PCAP), PCPP2 (needs PCAP + PCPP1, as docs/domain.md
 /// states), and CEPP (no exam; awarded when PCAP, PCPP1 and PCPP2 are all held).
 ///
 /// Retakes wait [`RETAKE_WAIT_DAYS`], vouchers last [`VOUCHER_VALIDITY_MONTHS`]. The
 /// seeds catalogue gives no expiry for any of these and the Python Institute issues
 /// them for life, so `validity_months` is `None` throughout; an expiring credential
-/// (DESIGN.md: "2–3 year cycles are common") is a catalogue edit, not a code change.
+/// (docs/domain.md: "2–3 year cycles are common") is a catalogue edit, not a code change.
 pub fn seed_catalogue() -> Vec<CredentialRule> {
     let rule = |code: &str, name: &str, tier, prerequisites: &[&str], components: &[&str]| {
         CredentialRule {
@@ -255,7 +255,7 @@ pub(crate) fn holds(held: &[HeldCredential], code: &str, on: NaiveDate) -> bool 
 ///
 /// A prerequisite is met when a credential with that code counts as held on `on`
 /// (see [`HeldCredential::counts_on`]) or when its code is in `equivalents`: codes an
-/// admin granted as equivalent experience (DESIGN.md: "prerequisite PCEP or
+/// admin granted as equivalent experience (docs/domain.md: "prerequisite PCEP or
 /// equivalent experience granted by an admin"). Empty means the candidate may
 /// register for the exam.
 pub fn missing_prerequisites(

@@ -1,5 +1,5 @@
-//! A candidate's level and composite credentials (docs/domain.md, "Credentials and
-//! levels"): `certified`, `professional` and `expert` are derived from the
+//! A candidate's level and composite credentials (docs/domain.md, "Credentials,
+//! levels and the exam catalogue"): `certified`, `professional` and `expert` are derived from the
 //! credentials held and verified community credits; a composite credential (CEPP) is
 //! awarded when all its components are held. Pure functions; "today" is a parameter.
 
@@ -84,7 +84,7 @@ pub fn composites_completed(
     }
 }
 
-/// The candidate's level on `on` (DESIGN.md, "Credentials and levels"); the highest
+/// The candidate's level on `on` (docs/domain.md, "Credentials, levels and the exam catalogue"); the highest
 /// reached wins, `None` when none is.
 ///
 /// - `certified`: holds any entry- or associate-tier credential;

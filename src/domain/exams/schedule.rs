@@ -1,5 +1,5 @@
-//! When a candidate may sit an exam and use a voucher (docs/domain.md, "Credentials
-//! and levels"): the retake wait after a failure and voucher expiry. Dates are UTC
+//! When a candidate may sit an exam and use a voucher (docs/domain.md, "Credentials,
+//! levels and the exam catalogue"): the retake wait after a failure and voucher expiry. Dates are UTC
 //! calendar dates, half-open (`expires_on` is the first day no longer usable).
 
 use chrono::{Days, NaiveDate};
@@ -7,7 +7,7 @@ use chrono::{Days, NaiveDate};
 use crate::domain::clock::add_months_clamped;
 
 /// The first day a retake may be taken: `last_failed_attempt_on + wait_days`
-/// (DESIGN.md: "a retake waits 14 days"; failed on 1 March, retake from 15 March).
+/// (docs/domain.md: "a retake waits 14 days"; failed on 1 March, retake from 15 March).
 /// `None` when there is no failed attempt, i.e. no wait. Saturates at chrono's last
 /// date.
 pub fn retake_available_on(

@@ -1,4 +1,4 @@
-//! Exam fee split policies (DESIGN.md, "Exam fee split").
+//! Exam fee split policies (docs/domain.md, "Exam fee split and payouts").
 //!
 //! The fee a candidate pays for an exam is shared between the foundation, the
 //! independent testing vendor that delivers the exam, and the Authorized Education
@@ -155,7 +155,7 @@ pub trait EffectiveDated {
     fn effective_from(&self) -> NaiveDate;
 }
 
-/// A versioned, effective-dated split policy (DESIGN.md, "Exam fee split").
+/// A versioned, effective-dated split policy (docs/domain.md, "Exam fee split and payouts").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SplitPolicy {
     /// Exam code the policy covers, e.g. `PCAP`.

@@ -1,4 +1,4 @@
-//! Course-content licences and their terms (docs/domain.md, "Course-content licence").
+//! Course-content licences and their terms (docs/domain.md, "Licences").
 //!
 //! A licence is bought for a term of N months. Dates are UTC calendar dates; a term
 //! runs from `starts_on` (first valid day, inclusive) to `expires_on` (the first day

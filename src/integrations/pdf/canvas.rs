@@ -4,128 +4,19 @@
 //! Coordinates here are in points measured from the page's **top** left
 //! corner (y grows downwards, as layouts are written); [`Canvas`] flips them
 //! to PDF's bottom-left origin. Text is always drawn with the embedded fonts
-//! of [`super::fonts`], so it stays real, extractable text; with
-//! [`Fonts::register_for`], characters DejaVu lacks (CJK) are drawn in runs
-//! of the fallback face.
+//! of [`super::fonts`], so it stays real, extractable text; characters
+//! DejaVu lacks (CJK) are drawn in runs of the fallback face, split by the
+//! one splitter both layouts share, [`Weight::runs`].
 
 use printpdf::{
-    Actions, BorderArray, Color, ColorArray, FontId, Line, LineCapStyle, LineJoinStyle, LinePoint,
-    LinkAnnotation, Op, PaintMode, PdfDocument, PdfFontHandle, Point, Polygon, PolygonRing, Pt,
-    Rect, Rgb, TextItem, TextRenderingMode, WindingOrder,
+    Actions, BorderArray, ColorArray, Line, LineCapStyle, LineJoinStyle, LinePoint, LinkAnnotation,
+    Op, PaintMode, Point, Polygon, PolygonRing, Pt, Rect, TextItem, TextRenderingMode,
+    WindingOrder,
 };
 
-use super::fonts::{fallback_face, FontSource, Weight};
-
-/// An sRGB colour, written as `0xRRGGBB`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Colour(pub u32);
-
-impl Colour {
-    fn to_pdf(self) -> Color {
-        let channel = |shift: u32| ((self.0 >> shift) & 0xFF) as f32 / 255.0;
-        Color::Rgb(Rgb {
-            r: channel(16),
-            g: channel(8),
-            b: channel(0),
-            icc_profile: None,
-        })
-    }
-}
-
-/// How a run of text is set: weight, size in points and colour.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct TextStyle {
-    pub weight: Weight,
-    pub size: f32,
-    pub colour: Colour,
-}
-
-impl TextStyle {
-    /// Width of `text` in this style, in points.
-    pub(crate) fn width(&self, text: &str) -> f32 {
-        self.weight.width(text, self.size)
-    }
-
-    /// `text` wrapped to `max_width` points, at most `max_lines` lines
-    /// (see [`Weight::wrap`]).
-    pub(crate) fn wrap(&self, text: &str, max_width: f32, max_lines: usize) -> Vec<String> {
-        self.weight.wrap(text, self.size, max_width, max_lines)
-    }
-
-    /// `text` shortened with "…" to fit `max_width` points.
-    pub(crate) fn truncate(&self, text: &str, max_width: f32) -> String {
-        self.weight.truncate(text, self.size, max_width)
-    }
-
-    /// `text` in this style if it fits `max_width` points; otherwise in a
-    /// smaller size (down to 60 %) that fits, shortened with "…" only if
-    /// even that is too wide. For values that should stay whole, such as
-    /// amounts and document numbers.
-    pub(crate) fn fit(&self, text: &str, max_width: f32) -> (String, TextStyle) {
-        let width = self.width(text);
-        if width <= max_width {
-            return (text.to_owned(), *self);
-        }
-        let scaled = TextStyle {
-            size: (self.size * max_width / width).max(self.size * 0.6),
-            ..*self
-        };
-        (scaled.truncate(text, max_width), scaled)
-    }
-}
-
-/// The document-level font resources of both weights, and of the fallback
-/// face when the document needs it.
-///
-/// Register once per document: printpdf subsets each registered font to the
-/// glyphs used in that document when it is saved.
-#[derive(Debug, Clone)]
-pub(crate) struct Fonts {
-    regular: FontId,
-    bold: FontId,
-    /// Present only if registered with [`Fonts::register_for`] and needed.
-    fallback: Option<FontId>,
-}
-
-impl Fonts {
-    /// Adds both cached faces to `doc` (a cheap clone of the parsed face).
-    ///
-    /// Without the fallback face: characters DejaVu lacks draw as `.notdef`.
-    pub(crate) fn register(doc: &mut PdfDocument) -> Self {
-        Self {
-            regular: doc.add_font(Weight::Regular.face()),
-            bold: doc.add_font(Weight::Bold.face()),
-            fallback: None,
-        }
-    }
-
-    /// As [`Fonts::register`], plus the fallback face if any of `texts` —
-    /// which must include every variable string the document will draw —
-    /// has characters DejaVu lacks. Documents that need it pay for parsing
-    /// it once per process and cloning it into the document (a few ms);
-    /// printpdf subsets it to the glyphs drawn, like the others.
-    pub(crate) fn register_for<'a>(
-        doc: &mut PdfDocument,
-        texts: impl IntoIterator<Item = &'a str>,
-    ) -> Self {
-        let mut fonts = Self::register(doc);
-        if texts
-            .into_iter()
-            .any(|t| Weight::Regular.needs_fallback(t) || Weight::Bold.needs_fallback(t))
-        {
-            fonts.fallback = Some(doc.add_font(fallback_face()));
-        }
-        fonts
-    }
-
-    fn handle(&self, weight: Weight) -> PdfFontHandle {
-        let id = match weight {
-            Weight::Regular => &self.regular,
-            Weight::Bold => &self.bold,
-        };
-        PdfFontHandle::External(id.clone())
-    }
-}
+use super::document::Fonts;
+use super::fonts::{FontSource, Weight};
+use super::style::{Colour, TextStyle};
 
 /// Stroke width that emboldens fallback glyphs in bold runs, per point of
 /// font size (the fallback face has a single weight).
@@ -163,89 +54,58 @@ impl Canvas {
 
     /// Draws `text` with its left end at `x` and its baseline at `baseline`.
     ///
-    /// If the document has the fallback face and `text` needs it, the text
-    /// is drawn as consecutive runs, one per face, within one text object
-    /// (each run advances the cursor by exactly its measured width).
+    /// Text DejaVu can draw whole is one run in the style's weight; text
+    /// with characters only the fallback face has is drawn as consecutive
+    /// runs, one per face ([`Weight::runs`]), within one text object (each
+    /// run advances the cursor by exactly its measured width). Fallback runs
+    /// in a bold style are emboldened by stroking.
     pub(crate) fn text(&mut self, x: f32, baseline: f32, text: &str, style: TextStyle) {
         if text.is_empty() {
             return;
         }
-        if let Some(fallback) = self.fonts.fallback.clone() {
-            let runs = style.weight.runs(text);
-            if runs
+        let runs = style.weight.runs(text);
+        let faux_bold = style.weight == Weight::Bold
+            && runs
                 .iter()
-                .any(|(source, _)| *source == FontSource::Fallback)
-            {
-                self.text_runs(x, baseline, &runs, style, fallback);
-                return;
-            }
-        }
-        let pos = self.point(x, baseline);
-        self.ops.extend([
-            Op::SetFillColor {
-                col: style.colour.to_pdf(),
-            },
-            Op::StartTextSection,
-            Op::SetFont {
-                font: self.fonts.handle(style.weight),
-                size: Pt(style.size),
-            },
-            Op::SetTextCursor { pos },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_owned())],
-            },
-            Op::EndTextSection,
-        ]);
-    }
-
-    fn text_runs(
-        &mut self,
-        x: f32,
-        baseline: f32,
-        runs: &[(FontSource, &str)],
-        style: TextStyle,
-        fallback: FontId,
-    ) {
+                .any(|(source, _)| *source == FontSource::Fallback);
         let pos = self.point(x, baseline);
         let colour = style.colour.to_pdf();
-        let faux_bold = style.weight == Weight::Bold;
+        if faux_bold {
+            self.ops.extend([
+                Op::SaveGraphicsState,
+                Op::SetOutlineColor {
+                    col: colour.clone(),
+                },
+                Op::SetOutlineThickness {
+                    pt: Pt(style.size * FAUX_BOLD_STROKE),
+                },
+            ]);
+        }
         self.ops.extend([
-            Op::SaveGraphicsState,
-            Op::SetFillColor {
-                col: colour.clone(),
-            },
-            Op::SetOutlineColor { col: colour },
-            Op::SetOutlineThickness {
-                pt: Pt(style.size * FAUX_BOLD_STROKE),
-            },
+            Op::SetFillColor { col: colour },
             Op::StartTextSection,
             Op::SetTextCursor { pos },
         ]);
         for (source, run) in runs {
-            let (font, mode) = match source {
-                FontSource::Primary => (self.fonts.handle(style.weight), TextRenderingMode::Fill),
-                FontSource::Fallback if faux_bold => (
-                    PdfFontHandle::External(fallback.clone()),
-                    TextRenderingMode::FillStroke,
-                ),
-                FontSource::Fallback => (
-                    PdfFontHandle::External(fallback.clone()),
-                    TextRenderingMode::Fill,
-                ),
-            };
-            self.ops.extend([
-                Op::SetFont {
-                    font,
-                    size: Pt(style.size),
-                },
-                Op::SetTextRenderingMode { mode },
-                Op::ShowText {
-                    items: vec![TextItem::Text((*run).to_owned())],
-                },
-            ]);
+            self.ops.push(Op::SetFont {
+                font: self.fonts.handle(source, style.weight),
+                size: Pt(style.size),
+            });
+            if faux_bold {
+                let mode = match source {
+                    FontSource::Primary => TextRenderingMode::Fill,
+                    FontSource::Fallback => TextRenderingMode::FillStroke,
+                };
+                self.ops.push(Op::SetTextRenderingMode { mode });
+            }
+            self.ops.push(Op::ShowText {
+                items: vec![TextItem::Text(run.to_owned())],
+            });
         }
-        self.ops
-            .extend([Op::EndTextSection, Op::RestoreGraphicsState]);
+        self.ops.push(Op::EndTextSection);
+        if faux_bold {
+            self.ops.push(Op::RestoreGraphicsState);
+        }
     }
 
     /// Draws `text` centred on `centre`.

@@ -10,16 +10,16 @@
 //!
 //! Names in any script DejaVu Sans covers (Latin with diacritics, Greek,
 //! Cyrillic, Vietnamese) use it directly; CJK characters are drawn in runs of
-//! the embedded fallback face, which is registered only for documents that
-//! need it (see `fonts`). The QR code is drawn as vector rectangles: sharp at
+//! the embedded fallback face, which is embedded only in documents that
+//! draw with it (see `document`). The QR code is drawn as vector rectangles: sharp at
 //! any zoom or print resolution and a few hundred bytes of content stream.
 
-use printpdf::{PdfDocument, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Pt};
 use qrcode::{Color as QrColor, EcLevel, QrCode};
 
-use super::canvas::{Canvas, Colour, Fonts, TextStyle};
+use super::canvas::Canvas;
+use super::document::{save, Fonts, Info, PdfError};
 use super::fonts::Weight;
-use super::invoice::PdfError;
+use super::style::{style, TextStyle, ACCENT, GOLD, INK, LABEL, MUTED, PAPER, WHITE};
 
 /// Everything printed on a certificate, already formatted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub struct CertificateDocument {
 /// `None`.
 pub const DOES_NOT_EXPIRE: &str = "Does not expire";
 
-// --- Page geometry (points; A4 landscape = 297 × 210 mm) and palette -------
+// --- Page geometry (points; A4 landscape = 297 × 210 mm) and text styles ---
 
 const PAGE_WIDTH: f32 = 841.89;
 const PAGE_HEIGHT: f32 = 595.276;
@@ -67,28 +67,12 @@ const BAND_RIGHT: f32 = PAGE_WIDTH - 78.0;
 /// Widest any centred line may be.
 const TEXT_WIDTH: f32 = 640.0;
 
-const INK: Colour = Colour(0x1F2933);
-const MUTED: Colour = Colour(0x6B7280);
-const ACCENT: Colour = Colour(0x1E3A5F);
-const GOLD: Colour = Colour(0xB08D57);
-const PAPER: Colour = Colour(0xFDFBF6);
-const WHITE: Colour = Colour(0xFFFFFF);
-
-const fn style(weight: Weight, size: f32, colour: Colour) -> TextStyle {
-    TextStyle {
-        weight,
-        size,
-        colour,
-    }
-}
-
 const ISSUER: TextStyle = style(Weight::Bold, 12.5, ACCENT);
 const TITLE: TextStyle = style(Weight::Regular, 36.0, ACCENT);
 const LEAD: TextStyle = style(Weight::Regular, 12.0, MUTED);
 const HOLDER: TextStyle = style(Weight::Bold, 34.0, INK);
 const CREDENTIAL: TextStyle = style(Weight::Bold, 19.0, ACCENT);
 const LEVEL: TextStyle = style(Weight::Regular, 12.5, INK);
-const LABEL: TextStyle = style(Weight::Bold, 7.5, MUTED);
 const VALUE: TextStyle = style(Weight::Bold, 11.0, INK);
 const SEAL_TEXT: TextStyle = style(Weight::Regular, 8.0, MUTED);
 const URL: TextStyle = style(Weight::Regular, 7.5, MUTED);
@@ -121,51 +105,20 @@ const QR_SIZE: f32 = 84.0;
 /// Errors: [`PdfError::Serialize`] if printpdf reports an error while
 /// writing the file.
 pub fn render_certificate(doc: &CertificateDocument) -> Result<Vec<u8>, PdfError> {
-    let mut pdf = PdfDocument::new(&format!("Certificate {}", doc.certificate_number));
-    pdf.metadata.info.author = doc.issuer_name.clone();
-    pdf.metadata.info.creator = "Accredit".to_owned();
-    pdf.metadata.info.producer = "Accredit (printpdf)".to_owned();
-    pdf.metadata.info.subject = format!("{} — {}", doc.credential_name, doc.holder_name);
-
-    let fonts = Fonts::register_for(
-        &mut pdf,
-        [
-            doc.holder_name.as_str(),
-            &doc.credential_code,
-            &doc.credential_name,
-            doc.level.as_deref().unwrap_or_default(),
-            &doc.certificate_number,
-            &doc.issued_on,
-            doc.expires_on.as_deref().unwrap_or_default(),
-            &doc.verification_url,
-            &doc.issuer_name,
-        ],
-    );
-    let mut canvas = Canvas::new(fonts, PAGE_HEIGHT);
+    let fonts = Fonts::new();
+    let mut canvas = Canvas::new(fonts.clone(), PAGE_HEIGHT);
     draw(&mut canvas, doc);
-    let page = PdfPage::new(
-        Pt(PAGE_WIDTH).into(),
-        Pt(PAGE_HEIGHT).into(),
-        canvas.into_ops(),
-    );
-
-    let options = PdfSaveOptions {
-        subset_fonts: true,
-        optimize: true,
-        ..PdfSaveOptions::default()
+    let info = Info {
+        title: &format!("Certificate {}", doc.certificate_number),
+        author: &doc.issuer_name,
+        subject: &format!("{} — {}", doc.credential_name, doc.holder_name),
     };
-    let mut warnings = Vec::new();
-    let bytes = pdf.with_pages(vec![page]).save(&options, &mut warnings);
-    let errors: Vec<String> = warnings
-        .into_iter()
-        .filter(|w| w.severity == PdfParseErrorSeverity::Error)
-        .map(|w| w.msg)
-        .collect();
-    if errors.is_empty() {
-        Ok(bytes)
-    } else {
-        Err(PdfError::Serialize(errors))
-    }
+    save(
+        &info,
+        &fonts,
+        (PAGE_WIDTH, PAGE_HEIGHT),
+        vec![canvas.into_ops()],
+    )
 }
 
 /// The characters of `text` that no embedded font can draw, each once, in
@@ -418,6 +371,7 @@ fn dark_runs(row: &[bool]) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{contains, extracted_text, page_count};
     use super::*;
 
     const NAMES: [&str; 5] = [
@@ -440,23 +394,6 @@ mod tests {
             verification_url: "https://accredit.example/v1/verify/PCAP-2026-7K3M9Q2X".to_owned(),
             issuer_name: "Python Certification Foundation".to_owned(),
         }
-    }
-
-    fn contains(haystack: &[u8], needle: &str) -> bool {
-        haystack
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
-    }
-
-    fn page_count(pdf: &[u8]) -> usize {
-        let count = |needle: &[u8]| pdf.windows(needle.len()).filter(|w| *w == needle).count();
-        count(b"/Type/Page") - count(b"/Type/Pages")
-    }
-
-    fn extracted_text(pdf: &[u8]) -> String {
-        let parsed =
-            PdfDocument::parse(pdf, &Default::default(), &mut Vec::new()).expect("parses back");
-        parsed.extract_text().concat().join("\n")
     }
 
     #[test]

@@ -11,11 +11,11 @@
 //! Fallback (CJK; one weight; `invoices/fonts/LICENSE-DroidSansFallback`),
 //! also embedded but parsed only the first time a string needs it. printpdf
 //! does no font fallback itself, so text is split into runs by face
-//! ([`Weight::runs`]) and each run is drawn with its own font; measurement
-//! follows the same split. The fallback is drawn only by documents whose
-//! fonts were registered with `Fonts::register_for` (see `canvas`); others
-//! still draw such characters as DejaVu's `.notdef` box. Text is not shaped
-//! (no kerning, no mark positioning), so pass NFC-normalised strings.
+//! ([`Weight::runs`], the one splitter both layouts draw and measure with)
+//! and each run is drawn with its own font; a document embeds the fallback
+//! face only if it draws such a run (see `document`). Characters neither
+//! face has print as DejaVu's `.notdef` box. Text is not shaped (no
+//! kerning, no mark positioning), so pass NFC-normalised strings.
 
 use std::sync::OnceLock;
 
@@ -115,11 +115,6 @@ impl Weight {
     /// for `c` (if neither has, `c` prints as a `.notdef` box).
     pub(crate) fn can_draw(self, c: char) -> bool {
         has_glyph(self.face(), c) || has_glyph(fallback_face(), c)
-    }
-
-    /// Whether any character of `text` is drawn with the fallback face.
-    pub(crate) fn needs_fallback(self, text: &str) -> bool {
-        text.chars().any(|c| self.source(c) == FontSource::Fallback)
     }
 
     /// `text` split into maximal runs drawn with one face each, in order.
@@ -340,8 +335,10 @@ mod tests {
     #[test]
     fn cjk_falls_back_to_droid_in_runs() {
         use FontSource::{Fallback, Primary};
-        assert!(!Weight::Regular.needs_fallback("Zoë Łukasiewicz Пётр Αλέξανδρος Mỹ"));
-        assert!(Weight::Bold.needs_fallback("山田 太郎"));
+        assert_eq!(
+            Weight::Regular.runs("Zoë Łukasiewicz Пётр Αλέξανδρος Mỹ"),
+            vec![(Primary, "Zoë Łukasiewicz Пётр Αλέξανδρος Mỹ")]
+        );
         assert_eq!(
             Weight::Regular.runs("山田 太郎"),
             vec![(Fallback, "山田 太郎")]

@@ -8,10 +8,14 @@
 //! header repeated), followed by the totals, payment instructions and
 //! notes. Every page has a footer with "Page n of m".
 
-use printpdf::{Op, PdfDocument, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Pt};
+use printpdf::Op;
 
-use super::canvas::{Canvas, Colour, Fonts, TextStyle};
+use super::canvas::Canvas;
+use super::document::{save, Fonts, Info, PdfError};
 use super::fonts::Weight;
+use super::style::{
+    style, TextStyle, ACCENT, HEADER_FILL, INK, LABEL, MUTED, ROW_RULE, RULE, SUMMARY_FILL, WHITE,
+};
 
 /// One party block on a document (seller or buyer).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,21 +79,10 @@ pub struct InvoiceDocument {
     pub notes: Vec<String>,
 }
 
-/// Failure to produce a PDF.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PdfError {
-    /// printpdf reported errors while writing the file (for example a font
-    /// it could not subset); the output would be wrong or oversized, so it
-    /// is discarded.
-    #[error("PDF serialisation failed: {}", .0.join("; "))]
-    Serialize(Vec<String>),
-}
-
 /// Most lines a single line description may take before it is cut with "…".
 pub const MAX_DESCRIPTION_LINES: usize = 6;
 
-// --- Page geometry (points; A4 = 210 × 297 mm) and palette -----------------
+// --- Page geometry (points; A4 = 210 × 297 mm) and text styles -------------
 
 const PAGE_WIDTH: f32 = 595.276;
 const PAGE_HEIGHT: f32 = 841.89;
@@ -102,23 +95,6 @@ const CONTENT_BOTTOM: f32 = PAGE_HEIGHT - 62.0;
 const FOOTER_RULE: f32 = PAGE_HEIGHT - 44.0;
 const FOOTER_BASELINE: f32 = PAGE_HEIGHT - 31.0;
 
-const INK: Colour = Colour(0x1F2933);
-const MUTED: Colour = Colour(0x6B7280);
-const ACCENT: Colour = Colour(0x1E3A5F);
-const RULE: Colour = Colour(0xD5DAE1);
-const ROW_RULE: Colour = Colour(0xE6E9EE);
-const HEADER_FILL: Colour = Colour(0xF1F4F8);
-const SUMMARY_FILL: Colour = Colour(0xEAF0F7);
-const WHITE: Colour = Colour(0xFFFFFF);
-
-const fn style(weight: Weight, size: f32, colour: Colour) -> TextStyle {
-    TextStyle {
-        weight,
-        size,
-        colour,
-    }
-}
-
 const TITLE: TextStyle = style(Weight::Bold, 22.0, ACCENT);
 const SELLER_NAME: TextStyle = style(Weight::Bold, 12.0, INK);
 const PARTY_NAME: TextStyle = style(Weight::Bold, 10.5, INK);
@@ -126,7 +102,6 @@ const BODY: TextStyle = style(Weight::Regular, 9.0, INK);
 const BODY_BOLD: TextStyle = style(Weight::Bold, 9.0, INK);
 const SMALL: TextStyle = style(Weight::Regular, 8.5, INK);
 const SMALL_MUTED: TextStyle = style(Weight::Regular, 8.5, MUTED);
-const LABEL: TextStyle = style(Weight::Bold, 7.5, MUTED);
 const FOOTER: TextStyle = style(Weight::Regular, 7.5, MUTED);
 const TOTAL: TextStyle = style(Weight::Bold, 11.0, ACCENT);
 const SUMMARY_TOTAL: TextStyle = style(Weight::Bold, 17.0, ACCENT);
@@ -157,43 +132,26 @@ const TOTALS_WIDTH: f32 = 222.0;
 ///
 /// Text stays real text (DejaVu Sans, subset to the glyphs used, with a
 /// `ToUnicode` map), so the PDF is searchable and `pdftotext` returns the
-/// strings verbatim. A one-page invoice is 30–40 KB and takes a few
-/// milliseconds of CPU: call it from a blocking context (`web::block`,
-/// `spawn_blocking`), not directly on an async executor thread.
+/// strings verbatim. Characters DejaVu lacks — a Japanese or Chinese buyer
+/// name or address, e.g. "株式会社 山田" — are drawn in runs of the CJK
+/// fallback face, embedded (subset) only in invoices that use it. A
+/// one-page invoice is 30–40 KB (a few KB more with CJK text) and takes a
+/// few milliseconds of CPU (the first CJK document of a process also parses
+/// the 4 MB fallback face, once): call it from a blocking context
+/// (`web::block`, `spawn_blocking`), not directly on an async executor
+/// thread.
 ///
 /// Errors: [`PdfError::Serialize`] if printpdf reports an error while
 /// writing the file.
 pub fn render_invoice(doc: &InvoiceDocument) -> Result<Vec<u8>, PdfError> {
-    let mut pdf = PdfDocument::new(&format!("{} {}", doc.title, doc.number));
-    pdf.metadata.info.author = doc.seller.name.clone();
-    pdf.metadata.info.creator = "Accredit".to_owned();
-    pdf.metadata.info.producer = "Accredit (printpdf)".to_owned();
-    pdf.metadata.info.subject = format!("{} for {}", doc.title, doc.buyer.name);
-
-    let fonts = Fonts::register(&mut pdf);
-    let pages = Layout::new(doc, fonts).render();
-    let pages = pages
-        .into_iter()
-        .map(|ops| PdfPage::new(Pt(PAGE_WIDTH).into(), Pt(PAGE_HEIGHT).into(), ops))
-        .collect();
-
-    let options = PdfSaveOptions {
-        subset_fonts: true,
-        optimize: true,
-        ..PdfSaveOptions::default()
+    let fonts = Fonts::new();
+    let pages = Layout::new(doc, fonts.clone()).render();
+    let info = Info {
+        title: &format!("{} {}", doc.title, doc.number),
+        author: &doc.seller.name,
+        subject: &format!("{} for {}", doc.title, doc.buyer.name),
     };
-    let mut warnings = Vec::new();
-    let bytes = pdf.with_pages(pages).save(&options, &mut warnings);
-    let errors: Vec<String> = warnings
-        .into_iter()
-        .filter(|w| w.severity == PdfParseErrorSeverity::Error)
-        .map(|w| w.msg)
-        .collect();
-    if errors.is_empty() {
-        Ok(bytes)
-    } else {
-        Err(PdfError::Serialize(errors))
-    }
+    save(&info, &fonts, (PAGE_WIDTH, PAGE_HEIGHT), pages)
 }
 
 /// Top-to-bottom flow of the document over pages.
@@ -545,124 +503,4 @@ fn draw_footer(c: &mut Canvas, doc: &InvoiceDocument, page: usize, count: usize)
     let left = FOOTER.truncate(&left, CONTENT_WIDTH - FOOTER.width(&pages) - 24.0);
     c.text(LEFT, FOOTER_BASELINE, &left, FOOTER);
     c.text_right(RIGHT, FOOTER_BASELINE, &pages, FOOTER);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn party(name: &str) -> DocumentParty {
-        DocumentParty {
-            name: name.to_owned(),
-            address_lines: vec!["Friedrichstraße 123".to_owned(), "10117 Berlin".to_owned()],
-            country: "Germany".to_owned(),
-            tax_id: Some("DE123456789".to_owned()),
-            email: Some("accounts@example.com".to_owned()),
-        }
-    }
-
-    fn document(lines: usize) -> InvoiceDocument {
-        InvoiceDocument {
-            title: "Invoice".to_owned(),
-            number: "ACC-2026-000001".to_owned(),
-            issued_on: "2026-11-21".to_owned(),
-            due_on: "2026-12-21".to_owned(),
-            seller: party("Accredit Certification Body Ltd"),
-            buyer: party("Zoë Łukasiewicz Training GmbH"),
-            lines: (0..lines)
-                .map(|i| DocumentLine {
-                    description: format!("Certification fee, candidate Mỹ Nguyễn #{i}"),
-                    quantity: "1".to_owned(),
-                    unit_price: "US$2,500.00".to_owned(),
-                    tax: "US$0.00".to_owned(),
-                    total: "US$2,500.00".to_owned(),
-                })
-                .collect(),
-            subtotal: "US$2,500.00".to_owned(),
-            tax_total: "US$0.00".to_owned(),
-            total: "US$2,500.00".to_owned(),
-            currency: "USD".to_owned(),
-            payment_instructions: vec!["IBAN IE29 AIBK 9311 5212 3456 78".to_owned()],
-            notes: vec!["Thank you for your business.".to_owned()],
-        }
-    }
-
-    /// Page objects in the file: `/Type/Page` minus the `/Type/Pages` tree
-    /// node (lopdf writes dictionaries without spaces).
-    fn page_count(pdf: &[u8]) -> usize {
-        let count = |needle: &[u8]| pdf.windows(needle.len()).filter(|w| *w == needle).count();
-        count(b"/Type/Page") - count(b"/Type/Pages")
-    }
-
-    fn contains(haystack: &[u8], needle: &str) -> bool {
-        haystack
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
-    }
-
-    #[test]
-    fn renders_one_page_with_subset_fonts() {
-        let pdf = render_invoice(&document(3)).expect("renders");
-        assert!(pdf.starts_with(b"%PDF-"));
-        assert!(contains(&pdf, "%%EOF"));
-        assert_eq!(page_count(&pdf), 1);
-        assert!(contains(&pdf, "+DejaVuSans/"), "regular font subset");
-        assert!(contains(&pdf, "+DejaVuSans-Bold"), "bold font subset");
-        assert!(contains(&pdf, "/ToUnicode"), "text is extractable");
-        assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
-    }
-
-    #[test]
-    fn text_round_trips_through_a_pdf_parser() {
-        let pdf = render_invoice(&document(2)).expect("renders");
-        let parsed =
-            PdfDocument::parse(&pdf, &Default::default(), &mut Vec::new()).expect("parses back");
-        let text = parsed.extract_text().concat().join("\n");
-        for expected in [
-            "Zoë Łukasiewicz Training GmbH",
-            "Mỹ Nguyễn",
-            "ACC-2026-000001",
-            "US$2,500.00",
-        ] {
-            assert!(text.contains(expected), "{expected:?} missing from {text}");
-        }
-    }
-
-    #[test]
-    fn many_lines_flow_onto_further_pages() {
-        let pdf = render_invoice(&document(80)).expect("renders");
-        assert!(page_count(&pdf) >= 3, "{} pages", page_count(&pdf));
-    }
-
-    #[test]
-    fn degenerate_input_still_renders() {
-        let empty = InvoiceDocument {
-            title: String::new(),
-            number: String::new(),
-            lines: Vec::new(),
-            payment_instructions: Vec::new(),
-            notes: vec![String::new(), "   ".to_owned()],
-            seller: DocumentParty {
-                name: String::new(),
-                address_lines: Vec::new(),
-                country: String::new(),
-                tax_id: None,
-                email: None,
-            },
-            ..document(0)
-        };
-        assert!(render_invoice(&empty).is_ok());
-
-        let long = "W".repeat(2_000);
-        let mut huge = document(1);
-        huge.buyer.name = long.clone();
-        huge.seller.address_lines = vec![long.clone(); 3];
-        huge.lines[0].description = long.clone();
-        huge.lines[0].total = "US$999,999,999,999,999.99".to_owned();
-        huge.total = long.clone();
-        huge.payment_instructions = vec![long.clone(); 40];
-        huge.notes = vec![long; 40];
-        let pdf = render_invoice(&huge).expect("renders");
-        assert!(page_count(&pdf) >= 2);
-    }
 }
