@@ -126,6 +126,8 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// From header of outgoing mail.
     pub mail_from: String,
+    /// Finance staff's address: told about payments held as customer credit.
+    pub finance_email: String,
     /// Seller block.
     pub seller: SellerSettings,
     /// Invoicing.
@@ -167,6 +169,7 @@ impl Default for Settings {
             stripe_webhook_secret: None,
             smtp_url: None,
             mail_from: "Accredit Billing <billing@accredit.example>".into(),
+            finance_email: "finance@accredit.example".into(),
             seller: SellerSettings {
                 legal_name: "Python Certification Foundation".into(),
                 address_lines: vec![

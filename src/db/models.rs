@@ -177,6 +177,25 @@ pub struct PaymentRow {
     pub stripe_payment_intent_id: Option<String>,
     pub recorded_by: String,
     pub created_at: NaiveDateTime,
+    /// Part of `amount_minor` applied to the invoice; the rest is customer credit.
+    pub applied_minor: i64,
+    /// The invoice's status right after this payment.
+    pub invoice_status_after: String,
+}
+
+/// Unapplied cash from one payment (see `services::payments`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = customer_credits)]
+pub struct CustomerCreditRow {
+    pub id: String,
+    pub payment_id: String,
+    pub invoice_id: String,
+    pub provider_id: Option<String>,
+    pub candidate_id: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

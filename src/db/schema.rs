@@ -153,6 +153,22 @@ diesel::table! {
         stripe_payment_intent_id -> Nullable<Text>,
         recorded_by -> Text,
         created_at -> Timestamp,
+        applied_minor -> BigInt,
+        invoice_status_after -> Text,
+    }
+}
+
+diesel::table! {
+    customer_credits (id) {
+        id -> Text,
+        payment_id -> Text,
+        invoice_id -> Text,
+        provider_id -> Nullable<Text>,
+        candidate_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -419,9 +435,11 @@ diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(licence_terms -> licences (licence_id));
 diesel::joinable!(licence_terms -> invoices (invoice_id));
 diesel::joinable!(payments -> invoices (invoice_id));
+diesel::joinable!(customer_credits -> payments (payment_id));
 diesel::joinable!(ledger_postings -> ledger_transactions (transaction_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    customer_credits,
     providers,
     api_clients,
     products,

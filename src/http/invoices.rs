@@ -3,10 +3,11 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::domain::ids::InvoiceId;
+use crate::services::customer_credits::{self, CustomerCredit};
 use crate::services::idempotency::{self, keep_all};
 use crate::services::invoicing::{self, Invoice, InvoiceFilter};
 use crate::services::payments::{self, NewManualPayment, Payment};
-use crate::services::providers::Page;
+use crate::services::providers::{Page, PageRequest};
 use crate::services::AppContext;
 
 use super::extract::{Caller, IdempotencyKey, InvoiceReaders, MoneyStaff};
@@ -63,7 +64,10 @@ pub async fn list(
 }
 
 /// Records a bank transfer against an invoice (finance, admin). Paying the invoice
-/// in full marks it paid and fulfils it (e.g. activates the licence term).
+/// in full marks it paid and fulfils it (e.g. activates the licence term). The
+/// amount is typed in by hand, so a transfer above the amount due is refused (422)
+/// and one on an invoice that is no longer open is refused (409), rather than held
+/// as customer credit; card payments confirmed by Stripe are never refused.
 #[utoipa::path(tag = "invoices", security(("bearer" = [])),
     params(("id" = InvoiceId, Path), ("Idempotency-Key" = String, Header, description = "Unique key for this request")),
     request_body = NewManualPayment,
@@ -108,4 +112,19 @@ pub async fn list_payments(
         .db(move |c| payments::list_for_invoice(c, id, scope))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "data": applied })))
+}
+
+/// Customer credits (finance, admin): money received that no open invoice could
+/// take, held until refunded or applied by a credit note; oldest first.
+#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(PageRequest),
+    responses((status = 200, body = Page<CustomerCredit>), (status = 422, description = "Bad cursor", body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/customer-credits")]
+pub async fn list_customer_credits(
+    ctx: web::Data<AppContext>,
+    _who: Caller<MoneyStaff>,
+    q: web::Query<PageRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = ctx.db(move |c| customer_credits::list(c, &q)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -44,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(invoices::pdf)
         .service(invoices::record_payment)
         .service(invoices::list_payments)
+        .service(invoices::list_customer_credits)
         .service(ledger::trial_balance)
         .service(webhooks::stripe)
         .service(candidates::sign_up)

@@ -3,7 +3,9 @@
 //! The raw body is verified against `Stripe-Signature` (HMAC-SHA256, any `v1` value,
 //! any configured secret, 300 s tolerance — Stripe docs, "Check the webhook
 //! signatures") before it is parsed. Bad or stale signatures answer 400 and change
-//! nothing; duplicates and unknown event types answer 200.
+//! nothing; duplicates and unknown event types answer 200. A succeeded payment its
+//! invoice cannot take (already paid, more than due) is recorded as customer
+//! credit and also answers 200: business rules never make Stripe redeliver.
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
 

@@ -2,7 +2,8 @@
 //! renewals, exam orders — end to end: the idempotent business transaction, then
 //! (with Stripe) the PaymentIntent, then the stored response. A retry with the same
 //! key after a failure between the two phases resumes at the Stripe step, whose own
-//! idempotency keys make it safe.
+//! idempotency keys make it safe. The stored response never holds the
+//! PaymentIntent's `client_secret`; a replay reads it back from Stripe.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -16,7 +17,7 @@ use crate::domain::ids::{CandidateId, InvoiceId, LicenceId, ProviderId};
 use super::exams::{self, ExamOrder, NewExamOrder};
 use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
 use super::licences::{self, Licence, PurchaseLicence};
-use super::stripe_payments::{bank_details, payment_details, PaymentDetails};
+use super::stripe_payments::{bank_details, client_secret_for, payment_details, PaymentDetails};
 use super::{invoicing, AppContext, ServiceError};
 
 /// What to order.
@@ -114,15 +115,58 @@ where
         }
     }
     let resource = match phase.ok_or(ServiceError::IdempotencyInProgress)? {
-        Phase::Done(r) => return Ok(r),
+        Phase::Done(r) => return with_client_secret(ctx, r).await,
         Phase::Pay(id) => id,
     };
     let (_, invoice_id, view) = ctx.db(move |c| reload(c, &resource)).await?;
     let details = payment_details(ctx, invoice_id).await?;
     let response = with_payment(view, details)?;
-    let (stored, now) = (response.clone(), ctx.clock.now());
+    let (stored, now) = (without_client_secret(&response), ctx.clock.now());
     ctx.db(move |c| c.transaction(|c| complete(c, &scope, &stored, now)))
         .await?;
+    Ok(response)
+}
+
+/// The copy of a response kept for replays: `payment.client_secret` removed. The
+/// secret lets its holder confirm a card payment, so it is not kept at rest;
+/// [`with_client_secret`] puts it back from Stripe on replay.
+fn without_client_secret(response: &StoredResponse) -> StoredResponse {
+    let mut body = response.body.clone();
+    if let Some(payment) = body.get_mut("payment").and_then(|p| p.as_object_mut()) {
+        payment.remove("client_secret");
+    }
+    StoredResponse {
+        status: response.status,
+        body,
+    }
+}
+
+/// A replayed response with its card payment's `client_secret` read back from
+/// Stripe (by the stored `payment.payment_intent_id`). Bank-transfer responses,
+/// and responses when Stripe is no longer configured, are returned as stored.
+///
+/// Errors: [`ServiceError::PaymentProcessor`] when Stripe cannot be read.
+async fn with_client_secret(
+    ctx: &AppContext,
+    mut response: StoredResponse,
+) -> Result<StoredResponse, ServiceError> {
+    let intent = response
+        .body
+        .pointer("/payment/payment_intent_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let Some(intent) = intent else {
+        return Ok(response);
+    };
+    if let Some(secret) = client_secret_for(ctx, &intent).await? {
+        if let Some(payment) = response
+            .body
+            .get_mut("payment")
+            .and_then(|p| p.as_object_mut())
+        {
+            payment.insert("client_secret".into(), serde_json::Value::String(secret));
+        }
+    }
     Ok(response)
 }
 

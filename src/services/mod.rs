@@ -10,6 +10,7 @@ pub mod candidates;
 pub mod catalogue;
 pub mod certifications;
 pub mod clients;
+pub mod customer_credits;
 pub mod exams;
 pub mod idempotency;
 pub mod invoicing;

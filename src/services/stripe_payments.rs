@@ -2,8 +2,10 @@
 //! invoice, and the webhook events that settle them.
 //!
 //! Every Stripe call carries an idempotency key derived from our ids
-//! (`accredit-customer-<provider>`, `accredit-pi-<invoice>`), and what Stripe
-//! returns is stored, so a retried request reuses the same objects. Webhook events
+//! (`accredit-customer-<provider>`, `accredit-pi-<invoice>`), and the ids Stripe
+//! returns are stored, so a retried request reuses the same objects. A
+//! PaymentIntent's `client_secret` is never stored: it is read back from Stripe
+//! whenever a payer needs it again. Webhook events
 //! are stored by id under a unique constraint before they have any effect; a
 //! duplicate is acknowledged and ignored (Stripe docs, "Handle duplicate events").
 
@@ -22,7 +24,7 @@ use crate::domain::ids::InvoiceId;
 use crate::domain::money::{Currency, Money};
 use crate::integrations::stripe::WebhookEvent;
 
-use super::payments::{self, PaymentInput, PaymentMethod};
+use super::payments::{self, Excess, PaymentInput, PaymentMethod};
 use super::{invoicing, naive, providers, AppContext, ServiceError};
 
 /// How to pay an invoice, as returned with a purchase.
@@ -70,8 +72,15 @@ pub async fn payment_details(
                 .optional()?)
         })
         .await?;
-    let intent = match existing {
-        Some(row) => row,
+    let (intent_id, client_secret) = match existing {
+        // The secret is not kept at rest: read it back from Stripe.
+        Some(row) => {
+            let read = stripe
+                .retrieve_payment_intent(&row.id)
+                .await
+                .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
+            (row.id, read.client_secret)
+        }
         None => {
             let customer = match &h.provider_id {
                 Some(pid) => Some(
@@ -97,34 +106,61 @@ pub async fn payment_details(
                 .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?;
             let now = naive(ctx.clock.now());
             let row = PaymentIntentRow {
-                id: created.id,
+                id: created.id.clone(),
                 invoice_id: h.id.clone(),
-                client_secret: created.client_secret,
-                status: created.status,
+                // Only Stripe keeps the secret (see `client_secret_for`).
+                client_secret: None,
+                status: created.status.clone(),
                 amount_minor: details.amount_due.amount_minor,
                 currency: currency.code().to_owned(),
                 last_error: None,
                 created_at: now,
                 updated_at: now,
             };
-            ctx.db(move |c| {
-                match diesel::insert_into(pi::table).values(&row).execute(c) {
-                    Ok(_) => Ok(row),
-                    // A concurrent retry stored its intent first: use that one.
-                    Err(e) if is_unique_violation(&e) => Ok(pi::table
-                        .filter(pi::invoice_id.eq(&row.invoice_id))
-                        .select(PaymentIntentRow::as_select())
-                        .first(c)?),
-                    Err(e) => Err(e.into()),
-                }
-            })
-            .await?
+            let stored = ctx
+                .db(move |c| {
+                    match diesel::insert_into(pi::table).values(&row).execute(c) {
+                        Ok(_) => Ok(row),
+                        // A concurrent retry stored its intent first: use that one.
+                        Err(e) if is_unique_violation(&e) => Ok(pi::table
+                            .filter(pi::invoice_id.eq(&row.invoice_id))
+                            .select(PaymentIntentRow::as_select())
+                            .first(c)?),
+                        Err(e) => Err(e.into()),
+                    }
+                })
+                .await?;
+            if stored.id == created.id {
+                (created.id, created.client_secret)
+            } else {
+                let secret = client_secret_for(ctx, &stored.id).await?;
+                (stored.id, secret)
+            }
         }
     };
     details.method = PaymentMethod::Card;
-    details.payment_intent_id = Some(intent.id);
-    details.client_secret = intent.client_secret;
+    details.payment_intent_id = Some(intent_id);
+    details.client_secret = client_secret;
     Ok(details)
+}
+
+/// The client secret of PaymentIntent `intent_id`, read from Stripe (we keep no
+/// copy at rest: not in `payment_intents`, not in stored idempotent responses).
+/// `None` when Stripe is not configured or returns none.
+///
+/// Errors: [`ServiceError::PaymentProcessor`] when Stripe cannot be read.
+pub async fn client_secret_for(
+    ctx: &AppContext,
+    intent_id: &str,
+) -> Result<Option<String>, ServiceError> {
+    let Some(stripe) = ctx.stripe.as_ref() else {
+        return Ok(None);
+    };
+    Ok(stripe
+        .retrieve_payment_intent(intent_id)
+        .await
+        .map_err(|e| ServiceError::PaymentProcessor(e.to_string()))?
+        .client_secret)
 }
 
 /// The provider's Stripe Customer, created once (idempotency key
@@ -193,7 +229,10 @@ pub enum WebhookOutcome {
     Applied,
 }
 
-/// Stores and handles one verified event, in one transaction.
+/// Stores and handles one verified event, in one transaction. A succeeded
+/// PaymentIntent is always recorded as a payment (once per intent); what its
+/// invoice cannot take becomes customer credit ([`payments::Excess::Credit`]),
+/// so business rules never fail a delivery.
 pub fn handle_event(
     conn: &mut DbConn,
     settings: &Settings,
@@ -250,6 +289,10 @@ pub fn handle_event(
                     .filter(|v| *v > 0)
                     .or_else(|| event.object.get("amount").and_then(|v| v.as_i64()))
                     .unwrap_or(intent.amount_minor);
+                if received <= 0 {
+                    tracing::warn!(event_id = %event.id, intent = %intent.id, received, "succeeded PaymentIntent without a positive amount; nothing to record");
+                    return Ok(WebhookOutcome::Ignored);
+                }
                 let currency = event
                     .object
                     .get("currency")
@@ -270,6 +313,10 @@ pub fn handle_event(
                         stripe_payment_intent_id: Some(intent.id.clone()),
                         recorded_by: "stripe".into(),
                     },
+                    // The money has moved: what the invoice cannot take (already
+                    // paid by bank transfer, more than due) is customer credit,
+                    // never a failed delivery that Stripe would retry forever.
+                    Excess::Credit,
                     now,
                 )?;
                 Ok(WebhookOutcome::Applied)

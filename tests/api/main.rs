@@ -6,5 +6,6 @@ mod exams;
 mod helpers;
 mod licences;
 mod ops;
+mod payments;
 mod providers;
 mod stripe;

@@ -52,6 +52,11 @@ pub enum LedgerAccount {
     TaxPayable,
     /// Shares of exam fees owed to testing vendors and referring providers.
     PartnerPayables,
+    /// Customer credit: cash received that no open invoice could take (a card
+    /// payment after a bank transfer, an overpayment). A liability, owed back to
+    /// the payer until refunded or applied by a credit note (DESIGN.md,
+    /// "Customer credit").
+    CustomerCredit,
 }
 
 impl LedgerAccount {
@@ -65,6 +70,7 @@ impl LedgerAccount {
             LedgerAccount::Revenue(s) => format!("revenue:{}", s.as_str()),
             LedgerAccount::TaxPayable => "tax_payable".to_owned(),
             LedgerAccount::PartnerPayables => "payables:partners".to_owned(),
+            LedgerAccount::CustomerCredit => "customer_credit".to_owned(),
         }
     }
 }

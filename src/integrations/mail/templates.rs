@@ -198,6 +198,13 @@ pub(super) mod tests {
             "credential_name": "Certified Entry-Level Python Programmer",
             "certificate_number": "PCEP-2025-7K3M9Q2X",
             "verification_url": "https://accredit.example/v1/verify/PCEP-2025-7K3M9Q2X",
+            "payment_amount": "US$59.00",
+            "applied_amount": "US$0.00",
+            "credit_amount": "US$59.00",
+            "credit_reason": "the invoice was already paid",
+            "invoice_status": "paid",
+            "payment_reference": "pi_3Q0abc",
+            "credit_id": "0193a2b4-7c1d-7e2f-8a3b-4c5d6e7f8091",
         })
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ::stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_connect::transfer::CreateTransfer;
 use stripe_core::customer::CreateCustomer;
-use stripe_core::payment_intent::CreatePaymentIntent;
+use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::PaymentIntentCaptureMethod;
 use stripe_types::Currency;
 
@@ -97,7 +97,8 @@ impl From<::stripe::StripeError> for StripeError {
     }
 }
 
-/// A `PaymentIntent` as created by [`StripeClient::create_payment_intent`].
+/// A `PaymentIntent` as created by [`StripeClient::create_payment_intent`] (or
+/// read back by [`StripeClient::retrieve_payment_intent`]).
 ///
 /// `Debug` redacts `client_secret`: it lets its holder confirm the payment
 /// in the browser and must not end up in logs.
@@ -311,6 +312,33 @@ impl StripeClient {
             .send(&self.inner)
             .await?;
         tracing::Span::current().record("stripe_id", intent.id.as_str());
+        Ok(CreatedPaymentIntent {
+            id: intent.id.as_str().to_owned(),
+            client_secret: intent.client_secret,
+            status: intent.status.as_str().to_owned(),
+        })
+    }
+
+    /// Retrieves a `PaymentIntent` (`GET /v1/payment_intents/{id}`) with the
+    /// secret key, which returns its `client_secret`: we keep no copy of the
+    /// secret at rest and fetch it whenever a payer needs it again (e.g. a
+    /// replayed purchase response). Reads are naturally idempotent.
+    /// Source: <https://docs.stripe.com/api/payment_intents/retrieve>.
+    ///
+    /// # Errors
+    /// [`StripeError::Api`] (e.g. 404 `resource_missing`),
+    /// [`StripeError::Transport`], [`StripeError::Timeout`] or
+    /// [`StripeError::Decode`].
+    #[tracing::instrument(
+        name = "stripe.retrieve_payment_intent",
+        skip_all,
+        fields(stripe_id = id)
+    )]
+    pub async fn retrieve_payment_intent(
+        &self,
+        id: &str,
+    ) -> Result<CreatedPaymentIntent, StripeError> {
+        let intent = RetrievePaymentIntent::new(id).send(&self.inner).await?;
         Ok(CreatedPaymentIntent {
             id: intent.id.as_str().to_owned(),
             client_secret: intent.client_secret,
