@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 
 use crate::domain::ids::InvoiceId;
 use crate::services::customer_credits::{self, CustomerCredit};
+use crate::services::fulfilment;
 use crate::services::idempotency::{self, keep_all};
 use crate::services::invoicing::{self, Invoice, InvoiceFilter};
 use crate::services::payments::{self, NewManualPayment, Payment};
@@ -91,7 +92,7 @@ pub async fn record_payment(
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
         respond::created(
             201,
-            &payments::record_manual(c, &settings, id, body.clone(), &recorder, now)?,
+            &fulfilment::record_manual_payment(c, &settings, id, body.clone(), &recorder, now)?,
         )
     })
     .await?;

@@ -10,7 +10,8 @@
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
 use crate::integrations::stripe::{parse_event, verify_signature};
-use crate::services::stripe_payments::{self, WebhookOutcome};
+use crate::services::fulfilment;
+use crate::services::stripe_payments::WebhookOutcome;
 use crate::services::AppContext;
 
 use super::problem::ApiError;
@@ -66,7 +67,7 @@ pub async fn stripe(
     let (settings, now) = (ctx.settings.clone(), ctx.clock.now());
     let ev = event.clone();
     let outcome = ctx
-        .db(move |c| stripe_payments::handle_event(c, &settings, &ev, &payload, now))
+        .db(move |c| fulfilment::handle_stripe_event(c, &settings, &ev, &payload, now))
         .await?;
     tracing::info!(event_id = %event.id, event_type = %event.event_type, ?outcome, "stripe webhook");
     Ok(HttpResponse::Ok().json(serde_json::json!({

@@ -7,6 +7,7 @@
 //! (per exam, with an optional per-vendor override): the vendor's and the
 //! referring provider's parts move from exam-fee revenue to partner payables.
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,7 @@ use crate::domain::credentials::catalogue::{
     missing_prerequisites, CertStatus, CredentialRule, HeldCredential, Tier,
 };
 use crate::domain::credentials::levels::{self, Level};
+use crate::domain::exams::orders::ExamOrderStatus;
 use crate::domain::exams::schedule;
 use crate::domain::exams::split::fee_split_entry;
 use crate::domain::exams::split::{policy_in_force, split_fee, SplitParts, SplitPolicy};
@@ -623,22 +625,27 @@ pub fn get_order(
     order_view(conn, row)
 }
 
-/// Fulfils a fully paid exam-fee invoice: issues and emails the voucher and splits
-/// the fee by the policy in force on the payment date. Other invoices are ignored.
-pub fn on_invoice_paid(
+/// Fulfils exam order `order_id`, whose fee invoice was just paid in full by
+/// `payment`: issues and emails the voucher and splits the fee by the policy in
+/// force on the payment date. Called once per invoice by the payment path
+/// ([`crate::services::fulfilment`]); an order already paid is left alone.
+/// Errors: an order that does not exist or has a bad stored status (a bug).
+pub fn fulfil_order(
     conn: &mut DbConn,
     settings: &Settings,
+    order_id: ExamOrderId,
     invoice_id: InvoiceId,
     payment: &PaymentInput,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let order: Option<ExamOrderRow> = eo::table
-        .filter(eo::invoice_id.eq(invoice_id.to_string()))
+    let order: ExamOrderRow = eo::table
+        .find(order_id.to_string())
         .select(ExamOrderRow::as_select())
         .first(conn)
-        .optional()?;
-    let Some(order) = order else { return Ok(()) };
-    if order.status == "paid" {
+        .with_context(|| format!("exam order {order_id} of invoice {invoice_id}"))?;
+    if ExamOrderStatus::from_stored(&order.status).context("exam order status")?
+        == ExamOrderStatus::Paid
+    {
         return Ok(());
     }
     let paid_on = payment.received_on;

@@ -6,6 +6,7 @@
 //! old expiry while the licence is valid or in grace, else from the payment date
 //! (see [`crate::domain::licensing::licence::next_term`]).
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -355,23 +356,28 @@ pub fn renew(
     Ok(Ordered { licence, invoice })
 }
 
-/// Fulfils a fully paid invoice if it pays a licence term: sets the term's dates,
-/// extends the licence and queues the "licence active" receipt. Invoices of other
-/// kinds are left alone.
-pub fn on_invoice_paid(
+/// Fulfils licence term `term_id`, whose invoice was just paid in full by
+/// `payment`: sets the term's dates (renewal from the old expiry while valid or in
+/// grace, from the payment date once lapsed), extends the licence and queues the
+/// "licence active" receipt. Called once per invoice by the payment path
+/// ([`crate::services::fulfilment`]); a term already paid is left alone.
+/// Errors: a term that does not exist or has a bad stored state (a bug).
+pub fn fulfil_term(
     conn: &mut DbConn,
     settings: &Settings,
+    term_id: LicenceTermId,
     invoice_id: InvoiceId,
     payment: &PaymentInput,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let term: Option<LicenceTermRow> = lt::table
-        .filter(lt::invoice_id.eq(invoice_id.to_string()))
+    let term: LicenceTermRow = lt::table
+        .find(term_id.to_string())
         .select(LicenceTermRow::as_select())
         .first(conn)
-        .optional()?;
-    let Some(term) = term else { return Ok(()) };
-    if term.state == "paid" {
+        .with_context(|| format!("licence term {term_id} of invoice {invoice_id}"))?;
+    if LicenceTermState::from_stored(&term.state).context("licence term state")?
+        == LicenceTermState::Paid
+    {
         return Ok(());
     }
     let licence = lic::table
@@ -382,7 +388,9 @@ pub fn on_invoice_paid(
         .find(&licence.product_code)
         .select(pr::term_months)
         .first(conn)?;
-    let months = u32::try_from(term_months.unwrap_or(12)).unwrap_or(12);
+    let months = term_months
+        .and_then(|m| u32::try_from(m).ok())
+        .with_context(|| format!("product {} has no valid term length", licence.product_code))?;
     let paid_on = payment.received_on;
     let dates = next_term(
         licence.expires_on,
@@ -390,7 +398,7 @@ pub fn on_invoice_paid(
         months,
         settings.licence.grace_days,
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .context("next licence term")?;
     diesel::update(lt::table.find(&term.id))
         .set((
             lt::state.eq(LicenceTermState::Paid.as_str()),

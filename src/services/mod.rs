@@ -12,6 +12,7 @@ pub mod certifications;
 pub mod clients;
 pub mod customer_credits;
 pub mod exams;
+pub mod fulfilment;
 pub mod idempotency;
 pub mod invoicing;
 pub mod ledger;

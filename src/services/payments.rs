@@ -1,6 +1,8 @@
 //! Applying payments to invoices: manual bank transfers recorded by finance and card
 //! payments confirmed by Stripe both end in [`apply`], which books cash against the
-//! receivable and, once the invoice is paid in full, fulfils what it sold. A card
+//! receivable and, once the invoice is paid in full, runs the one [`Fulfilment`]
+//! its subject chooses (billing knows nothing of what is sold: the fulfilment is
+//! given by the caller, see `services::fulfilment`). A card
 //! payment the invoice cannot take (already paid, more than due) is still recorded:
 //! the excess becomes customer credit ([`super::customer_credits`]).
 
@@ -15,14 +17,14 @@ use crate::config::Settings;
 use crate::db::models::{InvoiceHeaderRow, PaymentRow};
 use crate::db::schema::{invoices as inv, payments as pay};
 use crate::db::DbConn;
-use crate::domain::billing::invoice::InvoiceStatus;
+use crate::domain::billing::invoice::{InvoiceStatus, InvoiceSubject};
 use crate::domain::billing::ledger::{JournalEntry, LedgerAccount, Posting, Side};
 use crate::domain::ids::{InvoiceId, PaymentId};
 use crate::domain::money::{Currency, Money, MoneyError};
 use crate::domain::parties::provider::required_text;
 
 use super::customer_credits::{self, CreditReason, CreditSource};
-use super::{invoicing, ledger, licences, naive, FieldError, ServiceError};
+use super::{invoicing, ledger, naive, FieldError, ServiceError};
 
 /// How money arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -199,12 +201,29 @@ fn payment_entry(
     ])
 }
 
+/// What runs, once, when an invoice is paid in full: the fulfilment of its subject
+/// (docs/domain.md, "Invoice subject"). Implemented above billing, by the module
+/// that knows every kind of thing sold, so a new kind adds a variant there and
+/// reuses this one payment path.
+pub trait Fulfilment {
+    /// Fulfils `subject`, whose invoice `invoice_id` was just paid in full by
+    /// `payment`, in the caller's transaction. Errors roll the payment back.
+    fn fulfil(
+        &self,
+        conn: &mut DbConn,
+        subject: &InvoiceSubject,
+        invoice_id: InvoiceId,
+        payment: &PaymentInput,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+}
+
 /// Applies a payment to an invoice in the caller's transaction (locking the
 /// invoice first). What the invoice can take (up to the amount due, if it is
 /// open and in the same currency) is applied; with [`Excess::Credit`] the rest is
 /// recorded as customer credit ([`super::customer_credits`]) and finance is
 /// emailed; with [`Excess::Refuse`] any rest refuses the whole payment. Paying the
-/// invoice in full runs its fulfilment once.
+/// invoice in full runs `fulfilment` once, for the invoice's subject.
 ///
 /// Errors: [`ServiceError::NotFound`]; [`ServiceError::Validation`] for a
 /// non-positive amount; with [`Excess::Refuse`] also [`ServiceError::Conflict`]
@@ -216,6 +235,7 @@ pub fn apply(
     invoice_id: InvoiceId,
     input: PaymentInput,
     excess: Excess,
+    fulfilment: &dyn Fulfilment,
     now: DateTime<Utc>,
 ) -> Result<Payment, ServiceError> {
     lock_invoice(conn, &invoice_id.to_string())?;
@@ -326,8 +346,9 @@ pub fn apply(
         )?;
     }
     if fully_paid {
-        licences::on_invoice_paid(conn, settings, invoice_id, &input, now)?;
-        super::exams::on_invoice_paid(conn, settings, invoice_id, &input, now)?;
+        let subject = InvoiceSubject::from_stored(&h.subject_kind, &h.subject_id)
+            .with_context(|| format!("subject of invoice {}", h.id))?;
+        fulfilment.fulfil(conn, &subject, invoice_id, &input, now)?;
     }
     Ok(Payment {
         id,
@@ -349,6 +370,7 @@ pub fn record_manual(
     invoice_id: InvoiceId,
     input: NewManualPayment,
     recorded_by: &str,
+    fulfilment: &dyn Fulfilment,
     now: DateTime<Utc>,
 ) -> Result<Payment, ServiceError> {
     let mut errors = Vec::new();
@@ -380,6 +402,7 @@ pub fn record_manual(
             recorded_by: recorded_by.to_owned(),
         },
         Excess::Refuse,
+        fulfilment,
         now,
     )
 }

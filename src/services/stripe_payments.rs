@@ -238,6 +238,7 @@ pub fn handle_event(
     settings: &Settings,
     event: &WebhookEvent,
     payload: &str,
+    fulfilment: &dyn payments::Fulfilment,
     now: DateTime<Utc>,
 ) -> Result<WebhookOutcome, ServiceError> {
     write_transaction(conn, |conn| {
@@ -317,6 +318,7 @@ pub fn handle_event(
                     // paid by bank transfer, more than due) is customer credit,
                     // never a failed delivery that Stripe would retry forever.
                     Excess::Credit,
+                    fulfilment,
                     now,
                 )?;
                 Ok(WebhookOutcome::Applied)
