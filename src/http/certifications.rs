@@ -9,6 +9,7 @@ use crate::services::certifications::{
     self, Certification, NewBootstrapCertification, StatusChange, Verification,
 };
 use crate::services::idempotency::{self, keep_all};
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
 use super::extract::{rate_limit, AdminOnly, Caller, CandidateReaders, IdempotencyKey};
@@ -36,27 +37,39 @@ pub async fn bootstrap(
     Ok(respond::stored(r, None))
 }
 
-/// Filters of `GET /v1/certifications`.
+/// Filters and page of `GET /v1/certifications`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct CertificationFilter {
     /// Staff only: one candidate's certifications.
     pub candidate_id: Option<CandidateId>,
+    /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
+    #[param(minimum = 1)]
+    pub limit: Option<i64>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
-/// The caller's certifications (candidates), or any (staff, filter by candidate).
-#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(CertificationFilter), responses((status = 200, body = serde_json::Value)))]
+/// The caller's certifications (candidates), or any (staff, filter by candidate),
+/// cursor-paginated in award order; expired and revoked ones included.
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(CertificationFilter),
+    responses((status = 200, body = Page<Certification>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/certifications")]
 pub async fn list(
     ctx: web::Data<AppContext>,
     who: Caller<CandidateReaders>,
     q: web::Query<CertificationFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (scope, filter, today) = (who.scope(), q.into_inner().candidate_id, ctx.clock.today());
+    let q = q.into_inner();
+    let (scope, filter, today) = (who.scope(), q.candidate_id, ctx.clock.today());
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let data = ctx
-        .db(move |c| certifications::list(c, scope, filter, today))
+        .db(move |c| certifications::list(c, scope, filter, &page, today))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+    Ok(HttpResponse::Ok().json(data))
 }
 
 /// The certificate PDF as issued.

@@ -13,6 +13,7 @@ use crate::services::exams::{
 };
 use crate::services::idempotency::{self, keep_all};
 use crate::services::licence_orders::{self, ExamOrderResponse};
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::payouts::{self, NewPayout, PartnerBalance, Payout};
 use crate::services::AppContext;
 
@@ -83,15 +84,18 @@ pub async fn create_vendor_client(
 }
 
 /// The exam catalogue: fees, prerequisites, retake wait, validity, composites.
-#[utoipa::path(tag = "exams", security(("bearer" = [])), responses((status = 200, body = Vec<Exam>)))]
+/// Cursor-paginated in code order.
+#[utoipa::path(tag = "exams", security(("bearer" = [])), params(PageRequest),
+    responses((status = 200, body = Page<Exam>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/exams")]
 pub async fn list_exams(
     ctx: web::Data<AppContext>,
     _who: Caller<AnyRole>,
+    q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = ctx.clock.now();
-    let data = ctx.db(move |c| exams::list_exams(c, now)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+    let (now, q) = (ctx.clock.now(), q.into_inner());
+    let page = ctx.db(move |c| exams::list_exams(c, now, &q)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Adds a split policy version (admin).
@@ -114,15 +118,18 @@ pub async fn create_policy(
     Ok(respond::stored(r, None))
 }
 
-/// Split policies (admin, finance).
-#[utoipa::path(tag = "exams", security(("bearer" = [])), responses((status = 200, body = Vec<SplitPolicyView>)))]
+/// Split policy versions (admin, finance), cursor-paginated in creation order.
+#[utoipa::path(tag = "exams", security(("bearer" = [])), params(PageRequest),
+    responses((status = 200, body = Page<SplitPolicyView>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/split-policies")]
 pub async fn list_policies(
     ctx: web::Data<AppContext>,
     _who: Caller<MoneyStaff>,
+    q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let data = ctx.db(exams::list_policies).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+    let q = q.into_inner();
+    let page = ctx.db(move |c| exams::list_policies(c, &q)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Orders an exam voucher (candidate): refused with the list of what is missing
@@ -159,18 +166,24 @@ pub async fn get_order(
     Ok(HttpResponse::Ok().json(ctx.db(move |c| exams::get_order(c, id, scope)).await?))
 }
 
-/// Exam orders (the candidate's own; staff all).
-#[utoipa::path(tag = "exams", security(("bearer" = [])), responses((status = 200, body = serde_json::Value)))]
+/// Exam orders (the candidate's own; staff all), cursor-paginated in creation order.
+#[utoipa::path(tag = "exams", security(("bearer" = [])), params(PageRequest),
+    responses((status = 200, body = Page<ExamOrder>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/exam-orders")]
 pub async fn list_orders(
     ctx: web::Data<AppContext>,
     who: Caller<CandidateReaders>,
+    q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let candidate = match who.scope() {
         Scope::Candidate(c) => Some(c),
         _ => None,
     };
-    Ok(HttpResponse::Ok().json(ctx.db(move |c| exams::list_orders(c, candidate)).await?))
+    let q = q.into_inner();
+    Ok(HttpResponse::Ok().json(
+        ctx.db(move |c| exams::list_orders(c, candidate, &q))
+            .await?,
+    ))
 }
 
 /// Redeems a voucher (its testing vendor): starts an exam attempt.
@@ -242,15 +255,32 @@ pub async fn get_attempt(
     Ok(HttpResponse::Ok().json(ctx.db(move |c| exams::get_attempt(c, id, scope)).await?))
 }
 
-/// Open partner payables, per partner and currency (finance, admin).
-#[utoipa::path(tag = "exams", security(("bearer" = [])), responses((status = 200, body = Vec<PartnerBalance>)))]
+/// Open partner payables, per partner and currency (finance, admin),
+/// cursor-paginated in (partner type, partner id, currency) order.
+#[utoipa::path(tag = "exams", security(("bearer" = [])), params(PageRequest),
+    responses((status = 200, body = Page<PartnerBalance>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/payables")]
 pub async fn payables(
     ctx: web::Data<AppContext>,
     _who: Caller<MoneyStaff>,
+    q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let data = ctx.db(payouts::balances).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+    let q = q.into_inner();
+    // One balance per partner and currency: aggregated from the open payables,
+    // so the page is cut from the (small) aggregate.
+    let page = ctx
+        .db(move |c| {
+            q.page_in_memory(payouts::balances(c)?, |b| {
+                format!(
+                    "{}/{}/{}",
+                    b.partner_type,
+                    b.partner_id,
+                    b.amount_due.currency.code()
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Pays out a partner's open payables (finance, admin).

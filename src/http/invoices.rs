@@ -7,8 +7,8 @@ use crate::services::customer_credits::{self, CustomerCredit};
 use crate::services::fulfilment;
 use crate::services::idempotency::{self, keep_all};
 use crate::services::invoicing::{self, Invoice, InvoiceFilter};
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::payments::{self, NewManualPayment, Payment};
-use crate::services::providers::{Page, PageRequest};
 use crate::services::AppContext;
 
 use super::extract::{Caller, IdempotencyKey, InvoiceReaders, MoneyStaff};
@@ -50,9 +50,10 @@ pub async fn pdf(
         .body(bytes))
 }
 
-/// Lists invoices (finance and admin see all; a provider sees its own).
+/// Lists invoices (finance and admin see all; a provider sees its own),
+/// cursor-paginated in issue order.
 #[utoipa::path(tag = "invoices", security(("bearer" = [])), params(InvoiceFilter),
-    responses((status = 200, body = Page<Invoice>)))]
+    responses((status = 200, body = Page<Invoice>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/invoices")]
 pub async fn list(
     ctx: web::Data<AppContext>,
@@ -99,20 +100,27 @@ pub async fn record_payment(
     Ok(respond::stored(r, None))
 }
 
-/// Payments applied to an invoice.
-#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(("id" = InvoiceId, Path)),
-    responses((status = 200, body = Vec<Payment>), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+/// Payments applied to an invoice, cursor-paginated in the order received.
+#[utoipa::path(tag = "invoices", security(("bearer" = [])), params(("id" = InvoiceId, Path), PageRequest),
+    responses((status = 200, body = Page<Payment>), (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/invoices/{id}/payments")]
 pub async fn list_payments(
     ctx: web::Data<AppContext>,
     who: Caller<InvoiceReaders>,
     id: web::Path<InvoiceId>,
+    q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, scope) = (id.into_inner(), who.scope());
+    let (id, scope, q) = (id.into_inner(), who.scope(), q.into_inner());
+    // An invoice has few payments: the page is cut from the whole list.
     let applied = ctx
-        .db(move |c| payments::list_for_invoice(c, id, scope))
+        .db(move |c| {
+            q.page_in_memory(payments::list_for_invoice(c, id, scope)?, |p| {
+                p.id.to_string()
+            })
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": applied })))
+    Ok(HttpResponse::Ok().json(applied))
 }
 
 /// Customer credits (finance, admin): money received that no open invoice could

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpResponse};
 use crate::domain::ids::LicenceId;
 use crate::services::licence_orders::{self, LicenceOrder, LicenceOrderResponse};
 use crate::services::licences::{self, Licence, LicenceFilter, PurchaseLicence};
-use crate::services::providers::Page;
+use crate::services::pagination::Page;
 use crate::services::AppContext;
 
 use super::extract::{Buyers, Caller, IdempotencyKey, Readers};
@@ -92,9 +92,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(l))
 }
 
-/// Lists licences (a provider sees its own), filtered by provider, status and expiry.
+/// Lists licences (a provider sees its own), filtered by provider, status and expiry,
+/// cursor-paginated in creation order.
 #[utoipa::path(tag = "licences", security(("bearer" = [])), params(LicenceFilter),
-    responses((status = 200, body = Page<Licence>)))]
+    responses((status = 200, body = Page<Licence>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/licences")]
 pub async fn list(
     ctx: web::Data<AppContext>,

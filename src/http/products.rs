@@ -4,22 +4,29 @@ use actix_web::{get, post, web, HttpResponse};
 
 use crate::services::catalogue::{self, NewPrice, PriceVersion, Product};
 use crate::services::idempotency::{self, keep_all};
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
 use super::extract::{AdminOnly, AnyRole, Caller, IdempotencyKey};
 use super::problem::{ApiError, ProblemDetails};
 use super::respond;
 
-/// The catalogue with prices in force (any authenticated caller).
-#[utoipa::path(tag = "catalogue", security(("bearer" = [])), responses((status = 200, body = Vec<Product>)))]
+/// The catalogue with prices in force (any authenticated caller), cursor-paginated
+/// in code order.
+#[utoipa::path(tag = "catalogue", security(("bearer" = [])), params(PageRequest),
+    responses((status = 200, body = Page<Product>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/products")]
 pub async fn list(
     ctx: web::Data<AppContext>,
     _who: Caller<AnyRole>,
+    q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = ctx.clock.now();
-    let products = ctx.db(move |c| catalogue::list(c, now)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": products })))
+    let (now, q) = (ctx.clock.now(), q.into_inner());
+    // The catalogue is small and read whole; the page is cut in memory.
+    let page = ctx
+        .db(move |c| q.page_in_memory(catalogue::list(c, now)?, |p| p.code.clone()))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One product.

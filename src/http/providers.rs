@@ -8,7 +8,8 @@ use crate::domain::ids::ProviderId;
 use crate::domain::role::Role;
 use crate::services::clients::{self, ClientCredentials};
 use crate::services::idempotency::{self, keep_all};
-use crate::services::providers::{self, NewProvider, Page, PageRequest, Provider};
+use crate::services::pagination::{Page, PageRequest};
+use crate::services::providers::{self, NewProvider, Provider};
 use crate::services::AppContext;
 
 use super::extract::{AdminOnly, Caller, IdempotencyKey, MoneyStaff, Readers};
@@ -57,7 +58,7 @@ pub async fn get(
 
 /// Lists providers (admin, finance), cursor-paginated.
 #[utoipa::path(tag = "providers", security(("bearer" = [])), params(PageRequest),
-    responses((status = 200, body = Page<Provider>)))]
+    responses((status = 200, body = Page<Provider>), (status = 422, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json")))]
 #[get("/v1/providers")]
 pub async fn list(
     ctx: web::Data<AppContext>,

@@ -6,6 +6,11 @@
 //! PCAP, PCPP1 and PCPP2 are all held), exactly once: composites are only awarded
 //! when not held, and a partial unique index forbids holding one twice. Revoking a
 //! component flags the composites that relied on it (`component_revoked`).
+//!
+//! Recertification: expiry is derived from `expires_on`, and a record past it is
+//! stored as `expired` when the credential is awarded again, in the same
+//! transaction. The unique index `certifications_live_once` covers only live records
+//! (`valid`, `suspended`), so history keeps every expired (and revoked) one.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -26,6 +31,7 @@ use crate::domain::parties::provider::required_text;
 use crate::integrations::pdf::{render_certificate, CertificateDocument};
 
 use super::outbox::{enqueue_email, EmailJob};
+use super::pagination::{Page, PageRequest};
 use super::{candidates, exams, naive, ServiceError};
 
 /// On what grounds a certification is awarded.
@@ -215,6 +221,7 @@ fn award_one(
     row.pdf_sha256 = hex::encode(Sha256::digest(&pdf));
     row.pdf = pdf;
     row.level = level.map(|l| l.as_str().to_owned());
+    mark_expired(conn, candidate, code, now)?;
     match diesel::insert_into(ce::table).values(&row).execute(conn) {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {
@@ -247,6 +254,30 @@ fn award_one(
         now,
     )?;
     Ok(row)
+}
+
+/// Stores `expired` on the candidate's `valid` records of `code` whose `expires_on`
+/// has passed (half-open: expired on that day), so they leave the unique index of
+/// live certifications and a new award can be inserted next to them.
+fn mark_expired(
+    conn: &mut DbConn,
+    candidate: CandidateId,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    diesel::update(
+        ce::table
+            .filter(ce::candidate_id.eq(candidate.to_string()))
+            .filter(ce::credential_code.eq(code))
+            .filter(ce::status.eq(CertStatus::Valid.as_str()))
+            .filter(ce::expires_on.le(now.date_naive())),
+    )
+    .set((
+        ce::status.eq(CertStatus::Expired.as_str()),
+        ce::updated_at.eq(naive(now)),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// `POST /v1/certifications` body (bootstrap).
@@ -316,8 +347,10 @@ pub struct StatusChange {
 }
 
 /// Suspends (`revoke = false`) or revokes a certification (admin). Revocation is
-/// final; suspending a revoked one is refused. Revoking a component flags the
-/// composites that rely on it.
+/// final; suspending a revoked one is refused (409 `certification-revoked`), and so
+/// is suspending an expired one (409 `certification-expired`: it is no longer in
+/// force, and a newer award of the same credential may be). An expired one may
+/// still be revoked. Revoking a component flags the composites that rely on it.
 pub fn change_status(
     conn: &mut DbConn,
     id: CertificationId,
@@ -332,6 +365,13 @@ pub fn change_status(
         return Err(ServiceError::Conflict {
             kind: "certification-revoked",
             detail: "the certification is revoked; revocation is final".into(),
+        });
+    }
+    if !revoke && status_on(&row, now.date_naive()) == CertStatus::Expired.as_str() {
+        return Err(ServiceError::Conflict {
+            kind: "certification-expired",
+            detail: "the certification has expired; only a certification in force can be suspended"
+                .into(),
         });
     }
     let status = if revoke { "revoked" } else { "suspended" };
@@ -362,22 +402,44 @@ pub fn change_status(
     view(&find(conn, id, Scope::All)?, now.date_naive())
 }
 
-/// Lists certifications: a candidate's own, or (staff) any, optionally one candidate's.
+/// Lists certifications in award order, one page at a time: a candidate's own, or
+/// (staff) any, optionally one candidate's. Expired and revoked records stay listed.
+/// Errors: [`ServiceError::Validation`] on a bad page request.
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
     candidate_filter: Option<CandidateId>,
+    page: &PageRequest,
     today: NaiveDate,
-) -> Result<Vec<Certification>, ServiceError> {
+) -> Result<Page<Certification>, ServiceError> {
+    let after = page.after()?;
     let candidate = match scope {
         Scope::Candidate(c) => Some(c),
         Scope::All => candidate_filter,
-        _ => return Ok(vec![]),
+        _ => {
+            return Ok(Page {
+                data: vec![],
+                next_cursor: None,
+            })
+        }
     };
-    exams::certification_rows(conn, candidate)?
+    let mut q = ce::table
+        .order(ce::id.asc())
+        .limit(page.limit() + 1)
+        .into_boxed();
+    if let Some(c) = candidate {
+        q = q.filter(ce::candidate_id.eq(c.to_string()));
+    }
+    if let Some(after) = after {
+        q = q.filter(ce::id.gt(after));
+    }
+    let views = q
+        .select(CertificationRow::as_select())
+        .load(conn)?
         .iter()
         .map(|r| view(r, today))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(page.page(views, |c| c.id.to_string()))
 }
 
 /// The archived certificate PDF and its number.

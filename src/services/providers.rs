@@ -195,63 +195,18 @@ pub fn find_row(
         .ok_or(ServiceError::NotFound("provider"))
 }
 
-/// A page of a cursor-paginated listing.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Page<T> {
-    /// Items in creation order.
-    pub data: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// Pagination request: `limit` is clamped to 1..=200 (default 50).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-pub struct PageRequest {
-    /// Page size, 1–200 (default 50; larger values are capped at 200).
-    pub limit: Option<i64>,
-    /// Opaque cursor from the previous page's `next_cursor`.
-    pub cursor: Option<String>,
-}
-
-impl PageRequest {
-    /// The effective page size.
-    pub fn limit(&self) -> i64 {
-        self.limit.unwrap_or(50).clamp(1, 200)
-    }
-
-    /// The id after which to continue, validated as a UUID.
-    pub fn after(&self) -> Result<Option<String>, ServiceError> {
-        match &self.cursor {
-            None => Ok(None),
-            Some(c) => uuid::Uuid::parse_str(c)
-                .map(|u| Some(u.hyphenated().to_string()))
-                .map_err(|_| ServiceError::invalid("cursor", "not a cursor returned by this API")),
-        }
-    }
-
-    /// Splits one extra fetched row off into `next_cursor`.
-    pub fn page<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> String) -> Page<T> {
-        let limit = usize::try_from(self.limit()).unwrap_or(50);
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(id_of)
-        } else {
-            None
-        };
-        Page {
-            data: rows,
-            next_cursor,
-        }
-    }
-}
+// Re-exported for the modules that paginated through here before the shared type
+// moved to `services::pagination`.
+pub use super::pagination::{Page, PageRequest};
 
 /// Lists providers in creation order.
 pub fn list(conn: &mut DbConn, page: &PageRequest) -> Result<Page<Provider>, ServiceError> {
+    let after = page.after()?;
     let mut q = p::table
         .order(p::id.asc())
         .limit(page.limit() + 1)
         .into_boxed();
-    if let Some(after) = page.after()? {
+    if let Some(after) = after {
         q = q.filter(p::id.gt(after));
     }
     let rows = q.select(ProviderRow::as_select()).load(conn)?;

@@ -5,6 +5,7 @@ mod auth;
 mod exams;
 mod helpers;
 mod licences;
+mod lists;
 mod ops;
 mod payments;
 mod providers;

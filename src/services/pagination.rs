@@ -1,0 +1,196 @@
+//! Cursor pagination shared by every list endpoint.
+//!
+//! A listing is ordered by one key: the primary key (UUID v7 ids, so creation order)
+//! or, for the small catalogues, their code. A page is `{"data": [...],
+//! "next_cursor": string | null}`; `next_cursor` is the last key of the page,
+//! base64url-encoded (RFC 4648 §5, unpadded) so clients treat it as opaque, and is
+//! null on the last page. The next page is the items whose key is greater
+//! ("keyset" pagination): inserts between requests never make a walk see an item
+//! twice or skip one that existed when the walk started.
+//!
+//! `limit` is 1–200 (default 50). Larger values are capped at 200 (the page is
+//! served, with a cursor if more remain); values below 1 and cursors this API did
+//! not issue are refused with 422 `validation-error`. A `limit` that is not an
+//! integer is a malformed query string (400 `invalid-query`, as for every query
+//! parameter).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ServiceError;
+
+/// Page size when the request gives none.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// Largest page served; larger requests are capped to it.
+pub const MAX_LIMIT: i64 = 200;
+/// Longest key a cursor may carry (ids are 36 characters; catalogue codes shorter).
+const MAX_KEY_LEN: usize = 200;
+
+/// A page of a cursor-paginated listing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// Items in the listing's order (creation order unless the endpoint says otherwise).
+    pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page (always present).
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Pagination request: query parameters `limit` and `cursor`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageRequest {
+    /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
+    #[param(minimum = 1)]
+    pub limit: Option<i64>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+fn bad_cursor() -> ServiceError {
+    ServiceError::invalid("cursor", "not a cursor returned by this API")
+}
+
+/// Encodes a key as an opaque cursor.
+fn encode(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+impl PageRequest {
+    /// The effective page size: `limit` capped to 1..=200, 50 when absent.
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    }
+
+    /// Validates the request and returns the key after which to continue.
+    /// Errors: [`ServiceError::Validation`] on `limit` below 1 or a cursor that is
+    /// not base64url of a UTF-8 key of at most 200 characters.
+    pub fn after_key(&self) -> Result<Option<String>, ServiceError> {
+        if self.limit.is_some_and(|l| l < 1) {
+            return Err(ServiceError::invalid(
+                "limit",
+                format!("must be at least 1 (at most {MAX_LIMIT} items are served per page)"),
+            ));
+        }
+        let Some(c) = &self.cursor else {
+            return Ok(None);
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad_cursor())?;
+        let key = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+        if key.is_empty() || key.len() > MAX_KEY_LEN || key.chars().any(char::is_control) {
+            return Err(bad_cursor());
+        }
+        Ok(Some(key))
+    }
+
+    /// [`Self::after_key`] for listings keyed by a UUID id: the key must be a
+    /// hyphenated UUID. Errors as [`Self::after_key`].
+    pub fn after(&self) -> Result<Option<String>, ServiceError> {
+        match self.after_key()? {
+            None => Ok(None),
+            Some(k) => uuid::Uuid::parse_str(&k)
+                .map(|u| Some(u.hyphenated().to_string()))
+                .map_err(|_| bad_cursor()),
+        }
+    }
+
+    /// Builds the page from rows fetched with `LIMIT limit() + 1` after
+    /// [`Self::after`]: the extra row, when present, only says a next page exists.
+    pub fn page<T>(&self, mut rows: Vec<T>, key_of: impl Fn(&T) -> String) -> Page<T> {
+        let limit = usize::try_from(self.limit()).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| encode(&key_of(r)))
+        } else {
+            None
+        };
+        Page {
+            data: rows,
+            next_cursor,
+        }
+    }
+
+    /// Pages a complete, small listing held in memory (a catalogue, one invoice's
+    /// payments, per-partner balances): items are ordered by `key_of` (which must be
+    /// unique) and those after the cursor's key are served.
+    /// Errors as [`Self::after_key`].
+    pub fn page_in_memory<T>(
+        &self,
+        mut items: Vec<T>,
+        key_of: impl Fn(&T) -> String,
+    ) -> Result<Page<T>, ServiceError> {
+        let after = self.after_key()?;
+        items.sort_by_cached_key(|i| key_of(i));
+        let limit = usize::try_from(self.limit()).unwrap_or(usize::MAX);
+        let rest: Vec<T> = items
+            .into_iter()
+            .filter(|i| after.as_ref().is_none_or(|a| key_of(i) > *a))
+            .take(limit.saturating_add(1))
+            .collect();
+        Ok(self.page(rest, key_of))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(limit: Option<i64>, cursor: Option<&str>) -> PageRequest {
+        PageRequest {
+            limit,
+            cursor: cursor.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn limit_defaults_and_caps() {
+        assert_eq!(req(None, None).limit(), 50);
+        assert_eq!(req(Some(1000), None).limit(), 200);
+        assert_eq!(req(Some(7), None).limit(), 7);
+        assert!(req(Some(1000), None).after_key().is_ok());
+    }
+
+    #[test]
+    fn limit_below_one_and_foreign_cursors_are_refused() {
+        assert!(req(Some(0), None).after_key().is_err());
+        assert!(req(Some(-1), None).after_key().is_err());
+        assert!(req(None, Some("not a cursor!")).after_key().is_err());
+        assert!(req(None, Some("")).after_key().is_err());
+        // Valid base64url of a key that is not a UUID, where a UUID is required.
+        assert!(req(None, Some(&encode("PCAP"))).after().is_err());
+        assert_eq!(
+            req(None, Some(&encode("PCAP"))).after_key().unwrap(),
+            Some("PCAP".to_owned())
+        );
+    }
+
+    #[test]
+    fn walking_in_memory_sees_each_item_once() {
+        let items: Vec<String> = ["e", "a", "d", "b", "c"].map(str::to_owned).to_vec();
+        let mut cursor = None;
+        let mut seen = Vec::new();
+        loop {
+            let page = req(Some(2), cursor.as_deref())
+                .page_in_memory(items.clone(), |s| s.clone())
+                .unwrap();
+            assert!(page.data.len() <= 2);
+            seen.extend(page.data);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn a_full_last_page_has_no_cursor() {
+        let page = req(Some(2), None).page(vec![1, 2], |i| i.to_string());
+        assert!(page.next_cursor.is_none());
+        let page = req(Some(2), None).page(vec![1, 2, 3], |i| i.to_string());
+        assert_eq!(page.data, [1, 2]);
+        assert_eq!(page.next_cursor, Some(encode("2")));
+    }
+}
