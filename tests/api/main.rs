@@ -6,5 +6,6 @@ mod exams;
 mod helpers;
 mod licences;
 mod ops;
+mod payouts;
 mod providers;
 mod stripe;
