@@ -132,6 +132,13 @@ impl From<Currency> for String {
     }
 }
 
+/// The largest amount, in minor units, accepted where an amount is an input (a
+/// catalogue price): 10^10 minor units, i.e. 100,000,000.00 in a 2-decimal
+/// currency, ¥10,000,000,000, BHD 10,000,000.000. It is far above any real price
+/// and keeps every amount derived from inputs (quantity × price, tax, per-account
+/// ledger totals) well inside `i64`: about 9.2 × 10^8 maximal amounts fit in one sum.
+pub const MAX_INPUT_MINOR: i64 = 10_000_000_000;
+
 /// An amount in the currency's minor unit (cents for USD, whole yen for JPY).
 ///
 /// JSON shape: `{"amount_minor": 250000, "currency": "USD"}`.
@@ -184,6 +191,11 @@ impl Money {
             .checked_mul(quantity)
             .map(|m| Money::new(m, self.currency))
             .ok_or(MoneyError::Overflow)
+    }
+
+    /// True when `0 <= amount_minor <= MAX_INPUT_MINOR`: an amount acceptable as input.
+    pub fn is_valid_input(self) -> bool {
+        (0..=MAX_INPUT_MINOR).contains(&self.amount_minor)
     }
 
     /// True when the amount is zero.

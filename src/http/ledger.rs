@@ -2,26 +2,23 @@
 
 use actix_web::{get, web, HttpResponse};
 
-use crate::services::ledger::{self, AccountBalance};
+use crate::services::ledger::{self, TrialBalance};
 use crate::services::AppContext;
 
 use super::extract::{Caller, MoneyStaff};
 use super::problem::ApiError;
 
-/// The trial balance: debit and credit totals per account and currency; debits
-/// equal credits per currency when the ledger is balanced (`balanced: true`).
+/// The trial balance: debit and credit totals per account and currency, each
+/// account's normal side, and `balanced: true` when debits equal credits in every
+/// currency. `anomalies` lists accounts whose balance is on the wrong side (e.g.
+/// partner payables with a net debit: more paid out than owed), which a balanced
+/// ledger does not rule out. Totals are exact integers and may exceed 64 bits.
 #[utoipa::path(tag = "ledger", security(("bearer" = [])),
-    responses((status = 200, description = "`{accounts: [AccountBalance], balanced: bool}`", body = serde_json::Value)))]
+    responses((status = 200, body = TrialBalance)))]
 #[get("/v1/ledger/trial-balance")]
 pub async fn trial_balance(
     ctx: web::Data<AppContext>,
     _who: Caller<MoneyStaff>,
 ) -> Result<HttpResponse, ApiError> {
-    let accounts: Vec<AccountBalance> = ctx.db(ledger::trial_balance).await?;
-    let mut per_currency = std::collections::BTreeMap::<String, i64>::new();
-    for a in &accounts {
-        *per_currency.entry(a.currency.clone()).or_default() += a.balance_minor;
-    }
-    let balanced = per_currency.values().all(|v| *v == 0);
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "accounts": accounts, "balanced": balanced })))
+    Ok(HttpResponse::Ok().json(ctx.db(ledger::trial_balance).await?))
 }

@@ -44,6 +44,8 @@ pub async fn get(
 }
 
 /// Adds a price version (admin). Issued invoices keep the version they used.
+/// The unit price must be between 0 and 10,000,000,000 minor units (100,000,000.00
+/// in a 2-decimal currency); anything else is a 422 `validation-error`.
 #[utoipa::path(tag = "catalogue", security(("bearer" = [])),
     params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique key for this request")),
     request_body = NewPrice,

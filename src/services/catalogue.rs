@@ -12,7 +12,7 @@ use crate::db::schema::{product_prices as pp, products as pr};
 use crate::db::DbConn;
 use crate::domain::billing::product::ProductKind;
 use crate::domain::ids::PriceId;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::{Currency, Money, MAX_INPUT_MINOR};
 
 use super::{naive, ServiceError};
 
@@ -144,7 +144,9 @@ pub fn get(conn: &mut DbConn, code: &str, now: DateTime<Utc>) -> Result<Product,
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPrice {
-    /// Unit price.
+    /// Unit price: `amount_minor` from 0 to 10,000,000,000 minor units
+    /// (`MAX_INPUT_MINOR`: 100,000,000.00 in a 2-decimal currency); anything else
+    /// is refused with 422 `validation-error` on `price.amount_minor`.
     pub price: Money,
     /// When it takes effect; default now. Must not be in the past.
     #[serde(default)]
@@ -165,7 +167,8 @@ pub struct PriceVersion {
 }
 
 /// Adds a price version (admin). Errors: [`ServiceError::NotFound`] for an unknown
-/// product; [`ServiceError::Validation`] for a negative amount or a past date.
+/// product; [`ServiceError::Validation`] for an amount outside 0..=[`MAX_INPUT_MINOR`]
+/// or a past date.
 pub fn add_price(
     conn: &mut DbConn,
     code: &str,
@@ -178,10 +181,13 @@ pub fn add_price(
         .first::<String>(conn)
         .optional()?
         .ok_or(ServiceError::NotFound("product"))?;
-    if input.price.amount_minor < 0 {
+    if !input.price.is_valid_input() {
         return Err(ServiceError::invalid(
             "price.amount_minor",
-            "must not be negative",
+            format!(
+                "must be between 0 and {MAX_INPUT_MINOR} minor units ({})",
+                Money::new(MAX_INPUT_MINOR, input.price.currency)
+            ),
         ));
     }
     let effective_from = input.effective_from.unwrap_or(now);

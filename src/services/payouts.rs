@@ -3,6 +3,9 @@
 //!
 //! A payout settles every open payable of one partner in one currency: it records
 //! the payout, links the payables, and posts Dr partner payables / Cr cash.
+//! Payables are claimed atomically (locked `FOR UPDATE` on PostgreSQL, a
+//! `BEGIN IMMEDIATE` transaction on SQLite), so concurrent payouts of one partner
+//! pay each payable once: the first pays, the others find nothing to pay (422).
 //! - `bank_transfer`: recorded by finance after the transfer was sent; one
 //!   transaction.
 //! - `stripe_transfer`: a Stripe Connect transfer to the partner's connected
@@ -28,7 +31,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::parties::provider::required_text;
 
 use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
-use super::{ledger, naive, ServiceError};
+use super::{ledger, naive, FieldError, ServiceError};
 
 /// Open (unpaid) payables of one partner in one currency.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -43,33 +46,59 @@ pub struct PartnerBalance {
     pub payables: usize,
 }
 
-/// What finance owes each partner now.
+/// A partner's total in `i128` as [`Money`]. Errors: [`ServiceError::Conflict`]
+/// `amount-out-of-range` when it does not fit `i64` (only possible for payables
+/// booked before input amounts were capped; it needs a manual correction).
+fn partner_total(
+    partner_type: &str,
+    partner_id: &str,
+    currency: Currency,
+    total: i128,
+) -> Result<Money, ServiceError> {
+    i64::try_from(total)
+        .map(|minor| Money::new(minor, currency))
+        .map_err(|_| ServiceError::Conflict {
+            kind: "amount-out-of-range",
+            detail: format!(
+                "the open payables of {partner_type} {partner_id} in {currency} add up to {total} minor units, \
+                 more than one amount can hold; they need a manual correction"
+            ),
+        })
+}
+
+/// Adds one payable to a running `i128` total (cannot overflow for fewer than
+/// 2^64 payables; checked all the same).
+fn add_payable(total: i128, amount_minor: i64) -> Result<i128, ServiceError> {
+    total
+        .checked_add(i128::from(amount_minor))
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("payable total exceeds 128 bits")))
+}
+
+/// What finance owes each partner now, per partner and currency, ordered by
+/// partner type, partner id and currency. Errors: [`ServiceError::Conflict`]
+/// `amount-out-of-range` (see [`partner_total`]).
 pub fn balances(conn: &mut DbConn) -> Result<Vec<PartnerBalance>, ServiceError> {
     let rows = pb::table
         .filter(pb::payout_id.is_null())
         .order(pb::id.asc())
         .select(PayableRow::as_select())
         .load(conn)?;
-    let mut sums: BTreeMap<(String, String, String), (i64, usize)> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String, String), (i128, usize)> = BTreeMap::new();
     for r in rows {
         let e = sums
             .entry((r.partner_type, r.partner_id, r.currency))
             .or_insert((0, 0));
-        e.0 =
-            e.0.checked_add(r.amount_minor)
-                .ok_or_else(|| anyhow::anyhow!("payable overflow"))?;
-        e.1 += 1;
+        e.0 = add_payable(e.0, r.amount_minor)?;
+        e.1 = e.1.saturating_add(1);
     }
     sums.into_iter()
         .filter(|(_, (amount, _))| *amount > 0)
         .map(|((partner_type, partner_id, currency), (amount, n))| {
+            let currency = Currency::parse(&currency).map_err(anyhow::Error::new)?;
             Ok(PartnerBalance {
+                amount_due: partner_total(&partner_type, &partner_id, currency, amount)?,
                 partner_type,
                 partner_id,
-                amount_due: Money::new(
-                    amount,
-                    Currency::parse(&currency).map_err(anyhow::Error::new)?,
-                ),
                 payables: n,
             })
         })
@@ -155,7 +184,42 @@ fn validate(
     Ok((reference, account))
 }
 
-/// Reserves a partner's open payables for a new payout and returns it.
+/// Locks and loads a partner's open payables in one currency.
+///
+/// On PostgreSQL the rows are locked `FOR UPDATE` until commit: a concurrent payout
+/// of the same partner waits, then re-checks `payout_id IS NULL` on the committed
+/// rows and finds them taken. SQLite write transactions are `BEGIN IMMEDIATE`
+/// ([`write_transaction`]), so only one runs at a time.
+fn lock_open_payables(
+    conn: &mut DbConn,
+    input: &NewPayout,
+) -> Result<Vec<PayableRow>, ServiceError> {
+    let open = || {
+        pb::table
+            .filter(pb::partner_type.eq(&input.partner_type))
+            .filter(pb::partner_id.eq(&input.partner_id))
+            .filter(pb::currency.eq(input.currency.code()))
+            .filter(pb::payout_id.is_null())
+            .order(pb::id.asc())
+    };
+    // `FOR UPDATE` does not go through the multi-backend connection (STACK.md).
+    Ok(match conn {
+        DbConn::Pg(c) => open()
+            .select(PayableRow::as_select())
+            .for_update()
+            .load(c)?,
+        DbConn::Sqlite(c) => open().select(PayableRow::as_select()).load(c)?,
+    })
+}
+
+/// Reserves a partner's open payables for a new payout and returns it. Must run in
+/// a [`write_transaction`]: the payables are claimed atomically, and the payout
+/// pays exactly the rows it claimed.
+///
+/// Errors: [`ServiceError::Refused`] `nothing-to-pay` (422) when the partner has no
+/// open payables in that currency (also for every loser of a concurrent race);
+/// [`ServiceError::Conflict`] `amount-out-of-range`; [`ServiceError::Internal`] if
+/// fewer rows were claimed than were locked (the transaction rolls back).
 fn reserve(
     conn: &mut DbConn,
     input: &NewPayout,
@@ -163,30 +227,32 @@ fn reserve(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Payout, ServiceError> {
-    let open = pb::table
-        .filter(pb::partner_type.eq(&input.partner_type))
-        .filter(pb::partner_id.eq(&input.partner_id))
-        .filter(pb::currency.eq(input.currency.code()))
-        .filter(pb::payout_id.is_null())
-        .select(PayableRow::as_select())
-        .load(conn)?;
+    let open = lock_open_payables(conn, input)?;
     let total = open
         .iter()
-        .try_fold(0i64, |acc, p| acc.checked_add(p.amount_minor))
-        .ok_or_else(|| anyhow::anyhow!("overflow"))?;
+        .try_fold(0i128, |acc, p| add_payable(acc, p.amount_minor))?;
     if total <= 0 {
-        return Err(ServiceError::Conflict {
+        return Err(ServiceError::Refused {
             kind: "nothing-to-pay",
-            detail: "this partner has no open payables in that currency".into(),
+            reasons: vec![FieldError::new(
+                "partner_id",
+                "this partner has no open payables in that currency (already paid out?)",
+            )],
         });
     }
+    let amount = partner_total(
+        &input.partner_type,
+        &input.partner_id,
+        input.currency,
+        total,
+    )?;
     let id = PayoutId::new();
     diesel::insert_into(po::table)
         .values(&PayoutRow {
             id: id.to_string(),
             partner_type: input.partner_type.clone(),
             partner_id: input.partner_id.clone(),
-            amount_minor: total,
+            amount_minor: amount.amount_minor,
             currency: input.currency.code().to_owned(),
             method: input.method.clone(),
             reference: reference.to_owned(),
@@ -196,18 +262,24 @@ fn reserve(
         })
         .execute(conn)?;
     let ids: Vec<String> = open.iter().map(|p| p.id.clone()).collect();
-    diesel::update(
+    let claimed = diesel::update(
         pb::table
             .filter(pb::id.eq_any(&ids))
             .filter(pb::payout_id.is_null()),
     )
     .set(pb::payout_id.eq(Some(id.to_string())))
     .execute(conn)?;
+    if claimed != open.len() {
+        return Err(ServiceError::Internal(anyhow::anyhow!(
+            "payout {id} claimed {claimed} of {} locked payables",
+            open.len()
+        )));
+    }
     Ok(Payout {
         id,
         partner_type: input.partner_type.clone(),
         partner_id: input.partner_id.clone(),
-        amount: Money::new(total, input.currency),
+        amount,
         method: input.method.clone(),
         reference: reference.to_owned(),
         status: "pending".into(),
@@ -239,7 +311,8 @@ fn settle(
 }
 
 /// Records a bank payout of a partner's open payables (finance), in the caller's
-/// transaction. Errors: [`ServiceError::Validation`]; [`ServiceError::Conflict`] `nothing-to-pay`.
+/// write transaction. Errors: [`ServiceError::Validation`]; [`ServiceError::Refused`]
+/// `nothing-to-pay`; [`ServiceError::Conflict`] `amount-out-of-range`.
 pub fn pay_by_bank(
     conn: &mut DbConn,
     input: &NewPayout,

@@ -8,5 +8,6 @@ mod licences;
 mod lists;
 mod ops;
 mod payments;
+mod payouts;
 mod providers;
 mod stripe;

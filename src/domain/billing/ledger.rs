@@ -25,6 +25,19 @@ pub enum RevenueStream {
 }
 
 impl RevenueStream {
+    /// Every revenue stream.
+    pub const ALL: [RevenueStream; 4] = [
+        RevenueStream::CourseLicences,
+        RevenueStream::BaseText,
+        RevenueStream::ExamFees,
+        RevenueStream::AccreditationFees,
+    ];
+
+    /// Parses a stored stream name (e.g. `exam_fees`).
+    pub fn parse(name: &str) -> Option<RevenueStream> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             RevenueStream::CourseLicences => "course_licences",
@@ -71,6 +84,46 @@ impl LedgerAccount {
             LedgerAccount::TaxPayable => "tax_payable".to_owned(),
             LedgerAccount::PartnerPayables => "payables:partners".to_owned(),
             LedgerAccount::CustomerCredit => "customer_credit".to_owned(),
+        }
+    }
+}
+
+impl LedgerAccount {
+    /// The side on which the account normally carries its balance: `Debit` for
+    /// assets (cash, Stripe clearing, receivables), `Credit` for liabilities
+    /// (deferred revenue, tax and partner payables) and revenue. A non-zero balance
+    /// on the other side is an anomaly the trial balance reports (e.g. payables
+    /// with a net debit: more was paid out than was owed).
+    pub fn normal_side(self) -> Side {
+        match self {
+            LedgerAccount::CashBank
+            | LedgerAccount::StripeClearing
+            | LedgerAccount::Receivables => Side::Debit,
+            LedgerAccount::DeferredRevenue(_)
+            | LedgerAccount::Revenue(_)
+            | LedgerAccount::TaxPayable
+            | LedgerAccount::PartnerPayables
+            | LedgerAccount::CustomerCredit => Side::Credit,
+        }
+    }
+
+    /// Parses a stored account [`code`](LedgerAccount::code); `None` for a code this
+    /// version does not know.
+    pub fn parse(code: &str) -> Option<LedgerAccount> {
+        let stream = |name: &str| RevenueStream::parse(name);
+        match code.split_once(':') {
+            Some(("deferred_revenue", s)) => stream(s).map(LedgerAccount::DeferredRevenue),
+            Some(("revenue", s)) => stream(s).map(LedgerAccount::Revenue),
+            _ => [
+                LedgerAccount::CashBank,
+                LedgerAccount::StripeClearing,
+                LedgerAccount::Receivables,
+                LedgerAccount::TaxPayable,
+                LedgerAccount::PartnerPayables,
+                LedgerAccount::CustomerCredit,
+            ]
+            .into_iter()
+            .find(|a| a.code() == code),
         }
     }
 }
@@ -201,6 +254,32 @@ impl JournalEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_codes_parse_back_and_have_a_normal_side() {
+        let mut accounts = vec![
+            LedgerAccount::CashBank,
+            LedgerAccount::StripeClearing,
+            LedgerAccount::Receivables,
+            LedgerAccount::TaxPayable,
+            LedgerAccount::PartnerPayables,
+        ];
+        for s in RevenueStream::ALL {
+            accounts.push(LedgerAccount::DeferredRevenue(s));
+            accounts.push(LedgerAccount::Revenue(s));
+        }
+        for a in accounts {
+            assert_eq!(LedgerAccount::parse(&a.code()), Some(a), "{a}");
+        }
+        assert_eq!(LedgerAccount::parse("revenue:unknown"), None);
+        assert_eq!(LedgerAccount::parse("suspense"), None);
+        assert_eq!(LedgerAccount::Receivables.normal_side(), Side::Debit);
+        assert_eq!(LedgerAccount::PartnerPayables.normal_side(), Side::Credit);
+        assert_eq!(
+            LedgerAccount::DeferredRevenue(RevenueStream::ExamFees).normal_side(),
+            Side::Credit
+        );
+    }
 
     fn usd(m: i64) -> Money {
         Money::new(m, Currency::Usd)
