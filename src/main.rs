@@ -51,7 +51,7 @@ enum Command {
 enum ClientsCommand {
     /// Create client credentials; prints {"client_id","client_secret"} once.
     Create {
-        /// admin | finance | provider
+        /// admin | finance | provider | testing_vendor | scheduler | metrics
         #[arg(long)]
         role: Role,
         /// Required for --role provider.
