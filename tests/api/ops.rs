@@ -273,7 +273,7 @@ async fn voucher_codes_stay_out_of_metrics_labels() {
     let r = app
         .get("/v1/vouchers/SECRETCODE0003/redemptions", &vendor)
         .await;
-    assert_eq!(r.status, 405);
+    assert!(r.status.is_client_error());
     let scraper = app.staff_token(Role::Metrics).await;
     let text = String::from_utf8(app.get("/metrics", &scraper).await.bytes).unwrap();
     assert!(text.contains("/v1/vouchers/{code}/redemptions"), "{text}");
