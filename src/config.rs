@@ -5,11 +5,18 @@
 //! for nested ones (e.g. `ACCREDIT_SELLER__LEGAL_NAME`). With nothing configured the
 //! service runs on its embedded default: SQLite in `./data`, mail written to
 //! `./data/mail`, manual payments.
+//!
+//! Unknown keys in the TOML file are errors (they are typos). Unknown `ACCREDIT_*`
+//! environment variables are ignored and named in ONE warning: the environment is
+//! shared with others — Kubernetes injects `ACCREDIT_PORT=tcp://…`,
+//! `ACCREDIT_SERVICE_HOST`, `ACCREDIT_PORT_8080_TCP_…` for a Service named
+//! `accredit`, and the test script exports `ACCREDIT_TEST_*`.
 
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +149,17 @@ pub struct Settings {
     pub default_split: crate::domain::exams::split::SplitParts,
     /// Requests per minute per client IP on public endpoints (sign-up, login, verification).
     pub public_rate_limit_per_minute: u32,
+    /// Token requests (`POST /v1/auth/token`) per minute per presented `client_id`.
+    pub token_rate_limit_per_minute: u32,
+    /// Token requests per minute per client IP (all client ids together).
+    pub token_ip_rate_limit_per_minute: u32,
+    /// Seconds a revoked-client list is trusted before it is reloaded from the
+    /// database: how long other instances may take to see a revocation.
+    pub revocation_cache_ttl_seconds: u64,
+    /// Optional second listen address (`host:port`) serving only `GET /metrics`
+    /// without a token, for a scraper on a private network. On the main address
+    /// `/metrics` always needs a `metrics` token.
+    pub metrics_bind: Option<String>,
 }
 
 fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -209,6 +227,10 @@ impl Default for Settings {
                 referring_provider_bp: 1000,
             },
             public_rate_limit_per_minute: 30,
+            token_rate_limit_per_minute: 20,
+            token_ip_rate_limit_per_minute: 120,
+            revocation_cache_ttl_seconds: 10,
+            metrics_bind: None,
         }
     }
 }
@@ -224,24 +246,59 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Prefix of the environment variables read as settings.
+pub const ENV_PREFIX: &str = "ACCREDIT_";
+
+/// `ACCREDIT_*` variables read by the command line rather than as settings
+/// (`ACCREDIT_CONFIG`, `ACCREDIT_LOG_FORMAT`); never reported as unknown.
+const ENV_READ_ELSEWHERE: [&str; 2] = ["config", "log_format"];
+
+/// Settings read from the process environment, plus the `ACCREDIT_*` variables
+/// that were ignored because they name no setting.
+pub struct Loaded {
+    /// The settings.
+    pub settings: Settings,
+    /// Names of the ignored variables (e.g. `ACCREDIT_SERVICE_HOST`), sorted.
+    pub ignored_env: Vec<String>,
+}
+
 impl Settings {
     /// Loads defaults, then `config_file` (if given and present), then `ACCREDIT_*`
-    /// environment variables, then `overrides` (command-line flags). Validates the result.
+    /// environment variables, then `overrides` (command-line flags). Validates the
+    /// result. Unknown environment variables are ignored with one warning logged
+    /// (see [`load_from`](Self::load_from) to get their names instead).
     pub fn load(config_file: Option<&Path>, overrides: Figment) -> Result<Settings, ConfigError> {
+        let loaded = Self::load_from(config_file, overrides, std::env::vars())?;
+        if !loaded.ignored_env.is_empty() {
+            tracing::warn!(
+                ignored = %loaded.ignored_env.join(", "),
+                "ignoring environment variables that name no setting"
+            );
+        }
+        Ok(loaded.settings)
+    }
+
+    /// As [`load`](Self::load), with the environment given as `vars` (name, value)
+    /// and the ignored variable names returned rather than logged.
+    /// Errors: [`ConfigError::Load`] (unreadable file, unknown TOML key, bad value),
+    /// [`ConfigError::Invalid`].
+    pub fn load_from(
+        config_file: Option<&Path>,
+        overrides: Figment,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Loaded, ConfigError> {
+        let (env, ignored_env) = EnvSettings::split(vars);
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = config_file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig = fig
-            .merge(
-                Env::prefixed("ACCREDIT_")
-                    .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"))
-                    .split("__"),
-            )
-            .merge(overrides);
+        fig = fig.merge(env).merge(overrides);
         let settings: Settings = fig.extract().map_err(Box::new)?;
         settings.validate()?;
-        Ok(settings)
+        Ok(Loaded {
+            settings,
+            ignored_env,
+        })
     }
 
     /// Checks invariants; in production refuses Stripe test keys and file mail.
@@ -249,6 +306,11 @@ impl Settings {
         if self.jwt_ttl_seconds == 0 || self.jwt_ttl_seconds > 900 {
             return Err(ConfigError::Invalid(
                 "jwt_ttl_seconds must be 1..=900".into(),
+            ));
+        }
+        if self.token_rate_limit_per_minute == 0 || self.token_ip_rate_limit_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "token_rate_limit_per_minute and token_ip_rate_limit_per_minute must be ≥ 1".into(),
             ));
         }
         if self.invoice.tax_rate_basis_points > 10_000 {
@@ -309,5 +371,158 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// The `ACCREDIT_*` environment variables that name a setting, as a figment
+/// provider: `ACCREDIT_<KEY>` for a top-level key, `ACCREDIT_<SECTION>__<KEY>` for a
+/// nested one, values parsed as figment's `Env` provider does (`8080` is a number,
+/// `true` a bool, `[a, b]` an array).
+struct EnvSettings {
+    /// Lower-cased dotted key (e.g. `seller.legal_name`) → raw value.
+    vars: Vec<(String, String)>,
+}
+
+impl EnvSettings {
+    /// Splits `vars` into the known settings and the sorted names of ignored
+    /// `ACCREDIT_*` variables. A key is known when it is a field of [`Settings`]
+    /// or, for a section, a field of that section.
+    fn split(vars: impl IntoIterator<Item = (String, String)>) -> (EnvSettings, Vec<String>) {
+        let known = known_keys();
+        let mut kept = Vec::new();
+        let mut ignored = Vec::new();
+        for (name, value) in vars {
+            let Some(rest) = name
+                .get(..ENV_PREFIX.len())
+                .filter(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
+                .map(|_| &name[ENV_PREFIX.len()..])
+            else {
+                continue;
+            };
+            let key = rest.trim().to_ascii_lowercase().replace("__", ".");
+            if ENV_READ_ELSEWHERE.contains(&key.as_str()) {
+                continue;
+            }
+            if known.contains(&key) {
+                kept.push((key, value));
+            } else {
+                ignored.push(name);
+            }
+        }
+        ignored.sort();
+        (EnvSettings { vars: kept }, ignored)
+    }
+}
+
+/// Every settable key: top-level fields and, for sections, `section.field`.
+fn known_keys() -> std::collections::HashSet<String> {
+    let mut keys = std::collections::HashSet::new();
+    if let Ok(serde_json::Value::Object(top)) = serde_json::to_value(Settings::default()) {
+        for (k, v) in top {
+            if let serde_json::Value::Object(section) = v {
+                keys.extend(section.keys().map(|f| format!("{k}.{f}")));
+            }
+            keys.insert(k);
+        }
+    }
+    keys
+}
+
+impl Provider for EnvSettings {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("`{ENV_PREFIX}` environment variable(s)")).interpolater(
+            |_: &Profile, k: &[&str]| {
+                let keys: Vec<_> = k.iter().map(|k| k.to_ascii_uppercase()).collect();
+                format!("{ENV_PREFIX}{}", keys.join("__"))
+            },
+        )
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        for (k, v) in &self.vars {
+            let value: Value = v.parse().unwrap_or_else(|_| Value::from(v.clone()));
+            if let Some(nested) = figment::util::nest(k, value).into_dict() {
+                merge_into(&mut dict, nested);
+            }
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// Merges `from` into `into`, recursing into sections present in both.
+fn merge_into(into: &mut Dict, from: Dict) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(Value::Dict(_, existing)), Value::Dict(_, nested)) => {
+                merge_into(existing, nested)
+            }
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn kubernetes_service_variables_are_ignored_and_named() {
+        let env = vars(&[
+            ("ACCREDIT_PORT", "tcp://10.0.0.7:8080"),
+            ("ACCREDIT_SERVICE_HOST", "10.0.0.7"),
+            ("ACCREDIT_SERVICE_PORT", "8080"),
+            ("ACCREDIT_PORT_8080_TCP", "tcp://10.0.0.7:8080"),
+            ("ACCREDIT_PORT_8080_TCP_PROTO", "tcp"),
+            ("ACCREDIT_TEST_DATABASE", "postgres"),
+            ("ACCREDIT_CONFIG", "/etc/accredit.toml"),
+            ("ACCREDIT_PUBLIC_RATE_LIMIT_PER_MINUTE", "7"),
+            ("ACCREDIT_SELLER__LEGAL_NAME", "Zoë Foundation"),
+            ("PATH", "/usr/bin"),
+        ]);
+        let loaded = Settings::load_from(None, Figment::new(), env).expect("starts");
+        assert_eq!(loaded.settings.public_rate_limit_per_minute, 7);
+        assert_eq!(loaded.settings.seller.legal_name, "Zoë Foundation");
+        assert_eq!(
+            loaded.ignored_env,
+            [
+                "ACCREDIT_PORT",
+                "ACCREDIT_PORT_8080_TCP",
+                "ACCREDIT_PORT_8080_TCP_PROTO",
+                "ACCREDIT_SERVICE_HOST",
+                "ACCREDIT_SERVICE_PORT",
+                "ACCREDIT_TEST_DATABASE",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_stay_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("accredit.toml");
+        std::fs::write(&file, "bnd = \"0.0.0.0:80\"\n").unwrap();
+        let err = Settings::load_from(Some(&file), Figment::new(), Vec::new())
+            .err()
+            .expect("a typo is refused");
+        assert!(err.to_string().contains("bnd"), "{err}");
+        std::fs::write(&file, "[seller]\nlegal_nam = \"x\"\n").unwrap();
+        assert!(Settings::load_from(Some(&file), Figment::new(), Vec::new()).is_err());
+        // A bad value in a known variable is still an error, naming the variable.
+        let err = Settings::load_from(
+            None,
+            Figment::new(),
+            vars(&[("ACCREDIT_JWT_TTL_SECONDS", "soon")]),
+        )
+        .err()
+        .expect("bad value");
+        assert!(err.to_string().contains("JWT_TTL_SECONDS"), "{err}");
     }
 }

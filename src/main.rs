@@ -51,7 +51,7 @@ enum Command {
 enum ClientsCommand {
     /// Create client credentials; prints {"client_id","client_secret"} once.
     Create {
-        /// admin | finance | provider
+        /// admin | finance | provider | testing_vendor | scheduler | metrics
         #[arg(long)]
         role: Role,
         /// Required for --role provider.
@@ -74,7 +74,18 @@ fn settings(cli: &Cli, bind: Option<&String>) -> anyhow::Result<Settings> {
     if let Some(b) = bind {
         overrides = overrides.merge(Serialized::default("bind", b));
     }
-    Ok(Settings::load(cli.config.as_deref(), overrides)?)
+    let loaded = Settings::load_from(cli.config.as_deref(), overrides, std::env::vars())?;
+    if !loaded.ignored_env.is_empty() {
+        let names = loaded.ignored_env.join(", ");
+        // `serve` logs through tracing; the one-shot commands keep stdout for their
+        // output and have no subscriber, so they say it on stderr.
+        if matches!(cli.command, Command::Serve { .. }) {
+            tracing::warn!(ignored = %names, "ignoring environment variables that name no setting");
+        } else {
+            eprintln!("warning: ignoring environment variables that name no setting: {names}");
+        }
+    }
+    Ok(loaded.settings)
 }
 
 #[tokio::main]

@@ -5,24 +5,30 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
-use utoipa_redoc::{Redoc, Servable};
 
+use crate::auth::revocation::RevokedClients;
 use crate::auth::SigningKeys;
 use crate::config::Settings;
 use crate::db::connect_and_migrate;
 use crate::domain::clock::Clock;
+use crate::http::edge::{self, RouteTable};
 use crate::http::openapi::ApiDoc;
-use crate::http::problem::{form_error, json_error, path_error, query_error, ApiError};
+use crate::http::ops::MetricsRegistry;
+use crate::http::problem::{form_error, json_error, path_error, query_error};
 use crate::integrations::mail::{EmailTemplates, Mailer};
 use crate::integrations::stripe::StripeClient;
 use crate::jobs::outbox::OutboxWorker;
-use crate::services::AppContext;
+use crate::services::{clients, AppContext};
+use crate::telemetry::RedactingRootSpan;
 
 /// Maximum JSON body size (1 MiB); larger bodies get 413 problem+json.
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -31,6 +37,7 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_server: Option<Server>,
     ctx: AppContext,
     worker: OutboxWorker,
 }
@@ -58,10 +65,22 @@ impl Application {
         let templates = Arc::new(EmailTemplates::new()?);
         let worker = OutboxWorker::new(ctx.clone(), mailer, templates);
         let port = listener.local_addr()?.port();
-        let server = server(ctx.clone(), listener)?;
+        let metrics = PrometheusMetricsBuilder::new("accredit")
+            // Unmatched paths (404s) would put whatever the caller sent — a mistyped
+            // voucher code, say — into a label, and grow the label set without bound.
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the request metrics: {e}"))?;
+        let registry = MetricsRegistry(metrics.registry.clone());
+        let metrics_server = match &ctx.settings.metrics_bind {
+            Some(bind) => Some(metrics_server(registry.clone(), bind)?),
+            None => None,
+        };
+        let server = server(ctx.clone(), listener, metrics, registry)?;
         Ok(Application {
             port,
             server,
+            metrics_server,
             ctx,
             worker,
         })
@@ -82,13 +101,17 @@ impl Application {
         self.worker.clone()
     }
 
-    /// Serves until stopped; runs the outbox worker too if configured.
+    /// Serves until stopped; runs the outbox worker too if configured, and the
+    /// metrics listener when `metrics_bind` is set.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         if self.ctx.settings.outbox.run_worker {
             let interval = Duration::from_millis(self.ctx.settings.outbox.poll_interval_ms);
             tokio::spawn(self.worker.run_forever(interval));
         }
-        self.server.await
+        match self.metrics_server {
+            Some(metrics) => futures_util::try_join!(self.server, metrics).map(|_| ()),
+            None => self.server.await,
+        }
     }
 }
 
@@ -100,7 +123,12 @@ pub fn context(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppC
         &settings.jwt_key_path(),
         &settings.jwt_issuer,
         &settings.jwt_audience,
-    )?;
+    )?
+    .with_max_lifetime(settings.jwt_ttl_seconds);
+    let revoked = {
+        let mut conn = pool.get()?;
+        clients::revoked_ids(&mut conn).context("loading the revoked API clients")?
+    };
     let stripe = match &settings.stripe_secret_key {
         Some(key) => Some(StripeClient::new(
             key.expose_secret(),
@@ -108,31 +136,52 @@ pub fn context(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppC
         )?),
         None => None,
     };
-    let per_minute = std::num::NonZeroU32::new(settings.public_rate_limit_per_minute.max(1))
-        .unwrap_or(std::num::NonZeroU32::MIN);
+    let per_minute = |n: u32| std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+    let revoked_clients = Arc::new(RevokedClients::new(
+        revoked,
+        Duration::from_secs(settings.revocation_cache_ttl_seconds),
+    ));
+    let token_client_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+        per_minute(settings.token_rate_limit_per_minute),
+    )));
+    let token_ip_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+        per_minute(settings.token_ip_rate_limit_per_minute),
+    )));
+    let public_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+        per_minute(settings.public_rate_limit_per_minute),
+    )));
     Ok(AppContext {
         pool,
         clock,
         settings: Arc::new(settings),
         stripe,
         keys: Arc::new(keys),
-        public_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
-            per_minute,
-        ))),
+        public_limiter,
+        token_client_limiter,
+        token_ip_limiter,
+        revoked_clients,
     })
 }
 
-fn server(ctx: AppContext, listener: TcpListener) -> anyhow::Result<Server> {
-    let metrics = PrometheusMetricsBuilder::new("accredit")
-        .endpoint("/metrics")
-        .build()
-        .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+fn server(
+    ctx: AppContext,
+    listener: TcpListener,
+    metrics: actix_web_prom::PrometheusMetrics,
+    registry: MetricsRegistry,
+) -> anyhow::Result<Server> {
     let data = web::Data::new(ctx);
+    let registry = web::Data::new(registry);
+    let routes = web::Data::new(RouteTable::from_openapi(&crate::http::openapi::document()));
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
+            .wrap(from_fn(edge::check_query))
+            .wrap(ErrorHandlers::new().default_handler(edge::problem_for_plain_errors))
+            .wrap(from_fn(edge::security_headers))
             .wrap(metrics.clone())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RedactingRootSpan>::new())
             .app_data(data.clone())
+            .app_data(registry.clone())
+            .app_data(routes.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(JSON_LIMIT)
@@ -151,7 +200,8 @@ fn server(ctx: AppContext, listener: TcpListener) -> anyhow::Result<Server> {
             .configure(crate::http::routes)
             .split_for_parts();
         let json = api.clone();
-        app.service(Redoc::with_url("/docs", api))
+        app.route("/docs", web::get().to(crate::http::ops::docs))
+            .route("/metrics", web::get().to(crate::http::ops::metrics))
             .route(
                 "/openapi.json",
                 web::get().to(move || {
@@ -159,11 +209,26 @@ fn server(ctx: AppContext, listener: TcpListener) -> anyhow::Result<Server> {
                     async move { actix_web::HttpResponse::Ok().json(json) }
                 }),
             )
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
-            }))
+            .default_service(web::to(edge::not_routed))
     })
     .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The optional metrics-only listener (`metrics_bind`): `GET /metrics` without a
+/// token, for a scraper on a network the API's clients cannot reach.
+fn metrics_server(registry: MetricsRegistry, bind: &str) -> anyhow::Result<Server> {
+    let registry = web::Data::new(registry);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(edge::security_headers))
+            .app_data(registry.clone())
+            .route("/metrics", web::get().to(crate::http::ops::metrics_open))
+    })
+    .workers(1)
+    .bind(bind)
+    .with_context(|| format!("binding metrics_bind {bind}"))?
     .run();
     Ok(server)
 }

@@ -69,7 +69,14 @@ pub enum TokenError {
     /// The token is valid but its claims are inconsistent (e.g. provider role without scope).
     #[error("invalid token claims: {0}")]
     Claims(&'static str),
+    /// The token's lifetime (`exp - iat`) exceeds the configured maximum, or it was
+    /// issued in the future (beyond the leeway).
+    #[error("token lifetime: {0}")]
+    Lifetime(&'static str),
 }
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECONDS: u64 = 30;
 
 /// The key pair and validation rules for access tokens.
 pub struct SigningKeys {
@@ -80,6 +87,7 @@ pub struct SigningKeys {
     validation: Validation,
     issuer: String,
     audience: String,
+    max_lifetime_seconds: i64,
 }
 
 impl SigningKeys {
@@ -137,7 +145,7 @@ impl SigningKeys {
         let kid = jwk.thumbprint(ThumbprintHash::SHA256)?;
         jwk.common.key_id = Some(kid.clone());
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "iat"]);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
@@ -151,7 +159,15 @@ impl SigningKeys {
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            max_lifetime_seconds: 900,
         })
+    }
+
+    /// Sets the longest lifetime (`exp - iat`, seconds) a token may have to be
+    /// accepted: the configured `jwt_ttl_seconds`. Default 900.
+    pub fn with_max_lifetime(mut self, seconds: u32) -> Self {
+        self.max_lifetime_seconds = i64::from(seconds);
+        self
     }
 
     /// The public JWK set for `/.well-known/jwks.json`.
@@ -183,12 +199,31 @@ impl SigningKeys {
         Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
-    /// Verifies a token (algorithm pinned to EdDSA, `exp`/`iss`/`aud` required,
-    /// 30 s leeway) and returns the caller.
-    /// Errors: [`TokenError::Invalid`], [`TokenError::Claims`].
+    /// Verifies a token (algorithm pinned to EdDSA, `exp`/`iss`/`aud`/`iat` required,
+    /// 30 s leeway) at the current wall-clock time and returns the caller.
+    /// Errors: [`TokenError::Invalid`], [`TokenError::Claims`], [`TokenError::Lifetime`].
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        self.verify_at(token, chrono::Utc::now().timestamp())
+    }
+
+    /// As [`verify`](Self::verify), with `now_unix` (seconds since the epoch) as the
+    /// time `iat` is checked against. A token is accepted only if `exp - iat` is within
+    /// the configured lifetime and `iat` is not later than `now + leeway`: a token
+    /// minted with a long lifetime or a future `iat` (a leaked key, a skewed issuer)
+    /// is refused even though its signature and `exp` are fine.
+    pub fn verify_at(&self, token: &str, now_unix: i64) -> Result<Principal, TokenError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)?;
         let c = data.claims;
+        let lifetime = c.exp.checked_sub(c.iat);
+        if !lifetime.is_some_and(|l| (0..=self.max_lifetime_seconds).contains(&l)) {
+            return Err(TokenError::Lifetime(
+                "exp - iat exceeds the configured token lifetime",
+            ));
+        }
+        let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
+        if c.iat > now_unix.saturating_add(leeway) {
+            return Err(TokenError::Lifetime("iat is in the future"));
+        }
         if c.role.is_provider_scoped() != c.provider_id.is_some()
             || c.role.is_candidate_scoped() != c.candidate_id.is_some()
             || c.role.is_vendor_scoped() != c.vendor_id.is_some()
@@ -247,6 +282,23 @@ mod tests {
         // Within the 30 s leeway.
         let edge = k.issue(&admin(), now - 915, 900).unwrap();
         assert!(k.verify(&edge).is_ok());
+    }
+
+    #[test]
+    fn long_lived_and_future_tokens_are_rejected() {
+        let k = keys().with_max_lifetime(600);
+        let now = chrono::Utc::now().timestamp();
+        assert!(k.verify(&k.issue(&admin(), now, 600).unwrap()).is_ok());
+        assert!(matches!(
+            k.verify(&k.issue(&admin(), now, 601).unwrap()),
+            Err(TokenError::Lifetime(_))
+        ));
+        // Issued within the leeway in the future: accepted; beyond it: refused.
+        assert!(k.verify(&k.issue(&admin(), now + 20, 600).unwrap()).is_ok());
+        assert!(matches!(
+            k.verify(&k.issue(&admin(), now + 120, 600).unwrap()),
+            Err(TokenError::Lifetime(_))
+        ));
     }
 
     #[test]

@@ -3,10 +3,14 @@
 //!
 //! Tokens follow RFC 7519 and are signed with Ed25519 (`alg: EdDSA`, RFC 8037); the
 //! public key is published as a JWK set (RFC 7517). Validation pins the algorithm and
-//! requires `exp`, `iss`, `aud` with at most 30 s of leeway.
+//! requires `exp`, `iss`, `aud`, `iat` with at most 30 s of leeway; a token whose
+//! `exp - iat` exceeds the configured lifetime (`jwt_ttl_seconds`) or whose `iat` is
+//! in the future is refused. Tokens of revoked API clients are refused too
+//! ([`revocation::RevokedClients`]).
 
 pub mod keys;
 pub mod password;
+pub mod revocation;
 
 pub use keys::{AccessClaims, SigningKeys, TokenError};
 

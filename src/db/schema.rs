@@ -30,6 +30,8 @@ diesel::table! {
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         vendor_id -> Nullable<Text>,
+        revocation_reason -> Nullable<Text>,
+        revoked_by -> Nullable<Text>,
     }
 }
 

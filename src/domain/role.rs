@@ -22,17 +22,20 @@ pub enum Role {
     TestingVendor,
     /// The service account that runs reminder and dunning sweeps.
     Scheduler,
+    /// A monitoring scraper: may read `/metrics` and nothing else.
+    Metrics,
 }
 
 impl Role {
     /// Every role, for listings and validation messages.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Admin,
         Role::Finance,
         Role::Provider,
         Role::Candidate,
         Role::TestingVendor,
         Role::Scheduler,
+        Role::Metrics,
     ];
 
     /// The wire name (`"admin"`, `"finance"`, `"provider"`).
@@ -44,6 +47,7 @@ impl Role {
             Role::Candidate => "candidate",
             Role::TestingVendor => "testing_vendor",
             Role::Scheduler => "scheduler",
+            Role::Metrics => "metrics",
         }
     }
 
@@ -71,7 +75,7 @@ impl fmt::Display for Role {
 
 /// Error for an unknown role name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown role `{0}`: expected one of admin, finance, provider, candidate, testing_vendor, scheduler")]
+#[error("unknown role `{0}`: expected one of admin, finance, provider, candidate, testing_vendor, scheduler, metrics")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

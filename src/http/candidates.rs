@@ -10,7 +10,7 @@ use crate::services::candidates::{
     NewEquivalentExperience,
 };
 use crate::services::clients::{self, AccessToken};
-use crate::services::idempotency::{self, keep_all};
+use crate::services::idempotency::{self, keep_all, IdempotencyScope};
 use crate::services::AppContext;
 
 use super::extract::{
@@ -19,28 +19,50 @@ use super::extract::{
 use super::problem::{ApiError, ProblemDetails};
 use super::respond;
 
+/// The idempotency scope of anonymous sign-ups (there is no caller identity yet).
+const SIGN_UP_CALLER: &str = "anonymous:sign-up";
+
 /// Signs up a candidate (public, rate limited). The email must not be registered.
+/// Takes an `Idempotency-Key` like every mutating POST: a retry with the same key
+/// and body returns the first response. The request fingerprint leaves the password
+/// out, so nothing derived from it is stored beside the argon2 hash; a retry that
+/// changes only the password replays the first response.
 #[utoipa::path(tag = "candidates", request_body = NewCandidate,
+    params(("Idempotency-Key" = String, Header, description = "Unique key for this request")),
     responses((status = 201, body = Candidate, headers(("Location" = String))),
+        (status = 400, description = "Missing Idempotency-Key", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 429, body = ProblemDetails, content_type = "application/problem+json")))]
 #[post("/v1/candidates")]
 pub async fn sign_up(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
+    key: IdempotencyKey,
     body: web::Json<NewCandidate>,
 ) -> Result<HttpResponse, ApiError> {
     rate_limit(&req)?;
-    let (body, now, settings) = (body.into_inner(), ctx.clock.now(), ctx.settings.clone());
-    let candidate = ctx
-        .db(move |c| {
-            let id = crate::db::write_transaction(c, |c| candidates::sign_up(c, body, now))?;
-            candidates::get(c, &settings, id, now.date_naive())
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/candidates/{}", candidate.id)))
-        .json(candidate))
+    let (body, settings) = (body.into_inner(), ctx.settings.clone());
+    let fingerprint = NewCandidate {
+        password: String::new(),
+        ..body.clone()
+    };
+    let scope = IdempotencyScope::new(
+        SIGN_UP_CALLER.to_owned(),
+        key.0,
+        "POST",
+        "/v1/candidates",
+        &serde_json::to_value(&fingerprint).map_err(|e| {
+            ApiError::from(crate::services::ServiceError::Internal(anyhow::Error::new(
+                e,
+            )))
+        })?,
+    );
+    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
+        let id = candidates::sign_up(c, body.clone(), now)?;
+        respond::created(201, &candidates::get(c, &settings, id, now.date_naive())?)
+    })
+    .await?;
+    Ok(respond::stored(r, Some("/v1/candidates")))
 }
 
 /// `POST /v1/auth/login` body.

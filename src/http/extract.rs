@@ -1,36 +1,48 @@
-//! Request extractors: the authenticated [`Principal`] and the `Idempotency-Key`.
+//! Request extractors: the authenticated [`Principal`] (signature, lifetime and
+//! client revocation checked), role sets, the `Idempotency-Key`, and rate limits.
 
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use governor::clock::{Clock, DefaultClock};
+use governor::DefaultKeyedRateLimiter;
 
 use crate::auth::Principal;
 use crate::domain::role::Role;
-use crate::services::AppContext;
+use crate::services::{clients, AppContext};
 
 use super::problem::ApiError;
 
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    /// Reads `Authorization: Bearer <jwt>` (RFC 6750 §2.1) and verifies it.
+    /// Reads `Authorization: Bearer <jwt>` (RFC 6750 §2.1), verifies it, and refuses
+    /// tokens of revoked API clients.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req))
+        let req = req.clone();
+        Box::pin(async move { principal(&req).await })
     }
 }
 
-fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let ctx = req.app_data::<web::Data<AppContext>>().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal-error",
-            "Internal error",
-            "no context",
-        )
-    })?;
+fn context(req: &HttpRequest) -> Result<web::Data<AppContext>, ApiError> {
+    req.app_data::<web::Data<AppContext>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal error",
+                "no context",
+            )
+        })
+}
+
+async fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let ctx = context(req)?;
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -42,10 +54,25 @@ fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| ApiError::unauthorized("the Authorization scheme must be Bearer"))?;
-    ctx.keys.verify(token.trim()).map_err(|e| {
+    let who = ctx.keys.verify(token.trim()).map_err(|e| {
         tracing::debug!(error = %e, "token rejected");
         ApiError::unauthorized("the access token is invalid or expired")
-    })
+    })?;
+    if let Some(guard) = ctx.revoked_clients.begin_refresh() {
+        match ctx.db(clients::revoked_ids).await {
+            Ok(ids) => ctx.revoked_clients.merge(guard, ids),
+            Err(e) => {
+                tracing::warn!(error = %e, "reloading revoked clients failed; keeping the cached list");
+                drop(guard);
+            }
+        }
+    }
+    if ctx.revoked_clients.is_revoked(&who.subject) {
+        return Err(ApiError::unauthorized(
+            "the API client of this access token has been revoked",
+        ));
+    }
+    Ok(who)
 }
 
 /// A set of roles allowed on an endpoint, as a type, so the check runs in the
@@ -114,10 +141,24 @@ impl Allowed for InvoiceReaders {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Finance, Role::Provider, Role::Candidate];
 }
 
-/// Any authenticated caller.
+/// Any authenticated caller with business access (every role but `metrics`, which
+/// reads `/metrics` and nothing else).
 pub struct AnyRole;
 impl Allowed for AnyRole {
-    const ROLES: &'static [Role] = &Role::ALL;
+    const ROLES: &'static [Role] = &[
+        Role::Admin,
+        Role::Finance,
+        Role::Provider,
+        Role::Candidate,
+        Role::TestingVendor,
+        Role::Scheduler,
+    ];
+}
+
+/// Monitoring scrapers (`/metrics`).
+pub struct MetricsReaders;
+impl Allowed for MetricsReaders {
+    const ROLES: &'static [Role] = &[Role::Metrics];
 }
 
 /// An authenticated caller whose role is in `A::ROLES` (else 403).
@@ -132,13 +173,15 @@ impl<A: Allowed> std::ops::Deref for Caller<A> {
 
 impl<A: Allowed> FromRequest for Caller<A> {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| {
+        let req = req.clone();
+        Box::pin(async move {
+            let p = principal(&req).await?;
             require(&p, A::ROLES)?;
             Ok(Caller(p, std::marker::PhantomData))
-        }))
+        })
     }
 }
 
@@ -194,22 +237,45 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+/// Takes one cell from `limiter` for `key`; when it is empty, a 429 problem+json
+/// with `Retry-After` (RFC 9110 §10.2.3, whole seconds, rounded up) saying `detail`.
+pub fn check_limit<K>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+    detail: &'static str,
+) -> Result<(), ApiError>
+where
+    K: std::hash::Hash + Eq + Clone,
+{
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            detail,
+        )
+        .with_retry_after(seconds.max(1))
+    })
+}
+
+/// The caller's IP address (the TCP peer; unspecified when unknown).
+pub fn peer_ip(req: &HttpRequest) -> std::net::IpAddr {
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 /// Applies the public-endpoint rate limit (per client IP, GCRA via `governor`):
 /// 429 problem+json with `Retry-After` when exceeded.
 pub fn rate_limit(req: &HttpRequest) -> Result<(), ApiError> {
     let Some(ctx) = req.app_data::<web::Data<AppContext>>() else {
         return Ok(());
     };
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    ctx.public_limiter.check_key(&ip).map_err(|_| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
-            "Too many requests",
-            "too many requests from this address; retry in a minute",
-        )
-    })
+    check_limit(
+        &ctx.public_limiter,
+        &peer_ip(req),
+        "too many requests from this address; retry after the time in Retry-After",
+    )
 }

@@ -7,6 +7,8 @@
 pub mod auth;
 pub mod candidates;
 pub mod certifications;
+pub mod clients;
+pub mod edge;
 pub mod exams;
 pub mod extract;
 pub mod invoices;
@@ -71,5 +73,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(certifications::certificate)
         .service(certifications::suspend)
         .service(certifications::revoke)
-        .service(certifications::verify);
+        .service(certifications::verify)
+        .service(clients::list)
+        .service(clients::revoke);
 }

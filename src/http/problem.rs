@@ -43,6 +43,18 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     errors: Option<Vec<FieldError>>,
+    /// Response headers some problems carry (boxed: most errors have none, and
+    /// `Result<_, ApiError>` stays small).
+    headers: Option<Box<ProblemHeaders>>,
+}
+
+/// Headers that belong to a problem response.
+#[derive(Debug, Clone, Default)]
+struct ProblemHeaders {
+    /// `Retry-After` seconds (429, 503).
+    retry_after: Option<u64>,
+    /// `Allow` (405).
+    allow: Option<String>,
 }
 
 impl ApiError {
@@ -59,6 +71,33 @@ impl ApiError {
             title,
             detail: detail.into(),
             errors: None,
+            headers: None,
+        }
+    }
+
+    /// Adds `Retry-After: seconds` (RFC 9110 §10.2.3), for 429 and 503.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.headers
+            .get_or_insert_with(Default::default)
+            .retry_after = Some(seconds);
+        self
+    }
+
+    /// 405 for a known path with another method, with `Allow: methods`
+    /// (RFC 9110 §15.5.6 requires the header).
+    pub fn method_not_allowed(methods: &[&str]) -> Self {
+        let allow = methods.join(", ");
+        ApiError {
+            headers: Some(Box::new(ProblemHeaders {
+                retry_after: None,
+                allow: Some(allow.clone()),
+            })),
+            ..ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("this resource allows {allow}"),
+            )
         }
     }
 
@@ -131,6 +170,15 @@ impl ResponseError for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
+        let extra = self.headers.as_deref();
+        if let Some(seconds) = extra.and_then(|h| h.retry_after) {
+            res.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = extra.and_then(|h| h.allow.as_ref()) {
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                res.insert_header((header::ALLOW, v));
+            }
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((
                 header::WWW_AUTHENTICATE,

@@ -30,7 +30,7 @@ pub struct ClientCredentials {
 /// testing-vendor clients are scoped to theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientOwner {
-    /// Staff or a service account (admin, finance, scheduler).
+    /// Staff or a service account (admin, finance, scheduler, metrics).
     Staff,
     /// A provider (role `provider`).
     Provider(ProviderId),
@@ -58,7 +58,9 @@ pub fn create(
             super::exams::find_vendor(conn, v)?;
             (None, Some(v))
         }
-        (Role::Admin | Role::Finance | Role::Scheduler, ClientOwner::Staff) => (None, None),
+        (Role::Admin | Role::Finance | Role::Scheduler | Role::Metrics, ClientOwner::Staff) => {
+            (None, None)
+        }
         (Role::Candidate, _) => {
             return Err(ServiceError::invalid(
                 "role",
@@ -184,4 +186,162 @@ pub fn issue_token(
         token_type: "Bearer".into(),
         expires_in: ttl,
     })
+}
+
+/// Whether a client may still obtain and use tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientStatus {
+    /// Usable.
+    Active,
+    /// Revoked (final): no new tokens, and its outstanding tokens are refused.
+    Revoked,
+}
+
+/// An API client as listed to admins (never the secret or its hash).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApiClient {
+    /// Client id.
+    pub id: String,
+    /// Label.
+    pub name: String,
+    /// Role its tokens carry.
+    pub role: Role,
+    /// Provider scope (provider clients).
+    pub provider_id: Option<String>,
+    /// Vendor scope (testing-vendor clients).
+    pub vendor_id: Option<String>,
+    /// `active` or `revoked`.
+    pub status: ClientStatus,
+    /// Creation instant (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Revocation instant (UTC), when revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it was revoked.
+    pub revocation_reason: Option<String>,
+    /// Client id of the admin who revoked it.
+    pub revoked_by: Option<String>,
+}
+
+type ClientTuple = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    chrono::NaiveDateTime,
+    Option<chrono::NaiveDateTime>,
+    Option<String>,
+    Option<String>,
+);
+
+const CLIENT_COLUMNS: (
+    c::id,
+    c::name,
+    c::role,
+    c::provider_id,
+    c::vendor_id,
+    c::created_at,
+    c::revoked_at,
+    c::revocation_reason,
+    c::revoked_by,
+) = (
+    c::id,
+    c::name,
+    c::role,
+    c::provider_id,
+    c::vendor_id,
+    c::created_at,
+    c::revoked_at,
+    c::revocation_reason,
+    c::revoked_by,
+);
+
+fn to_client(t: ClientTuple) -> Result<ApiClient, ServiceError> {
+    let (id, name, role, provider_id, vendor_id, created_at, revoked_at, reason, by) = t;
+    Ok(ApiClient {
+        id,
+        name,
+        role: role.parse().map_err(anyhow::Error::new)?,
+        provider_id,
+        vendor_id,
+        status: if revoked_at.is_some() {
+            ClientStatus::Revoked
+        } else {
+            ClientStatus::Active
+        },
+        created_at: created_at.and_utc(),
+        revoked_at: revoked_at.map(|t| t.and_utc()),
+        revocation_reason: reason,
+        revoked_by: by,
+    })
+}
+
+/// Lists API clients in id order, cursor-paginated.
+/// Errors: [`ServiceError::Validation`] for a bad cursor.
+pub fn list(
+    conn: &mut DbConn,
+    page: &super::providers::PageRequest,
+) -> Result<super::providers::Page<ApiClient>, ServiceError> {
+    let mut q = c::table
+        .order(c::id.asc())
+        .limit(page.limit() + 1)
+        .into_boxed();
+    if let Some(after) = page.after()? {
+        q = q.filter(c::id.gt(after));
+    }
+    let rows: Vec<ClientTuple> = q.select(CLIENT_COLUMNS).load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(to_client)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(page.page(items, |c| c.id.clone()))
+}
+
+/// `POST /v1/clients/{id}/revocation` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// Why the client is revoked (1–500 characters), kept for the audit trail.
+    pub reason: String,
+}
+
+/// Revokes client `client_id` (final): it can no longer obtain tokens and its
+/// outstanding tokens are refused. Revoking a revoked client changes nothing and
+/// returns it as it is (the first reason and instant stay).
+/// Errors: [`ServiceError::NotFound`], [`ServiceError::Validation`] for the reason.
+pub fn revoke(
+    conn: &mut DbConn,
+    client_id: &str,
+    input: &Revocation,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<ApiClient, ServiceError> {
+    let reason = required_text("reason", &input.reason, 500)
+        .map_err(|e| ServiceError::invalid("reason", e))?;
+    let id = uuid::Uuid::parse_str(client_id)
+        .map_err(|_| ServiceError::NotFound("client"))?
+        .hyphenated()
+        .to_string();
+    diesel::update(c::table.find(&id).filter(c::revoked_at.is_null()))
+        .set((
+            c::revoked_at.eq(naive(now)),
+            c::revocation_reason.eq(reason),
+            c::revoked_by.eq(by),
+        ))
+        .execute(conn)?;
+    let row: Option<ClientTuple> = c::table
+        .find(&id)
+        .select(CLIENT_COLUMNS)
+        .first(conn)
+        .optional()?;
+    to_client(row.ok_or(ServiceError::NotFound("client"))?)
+}
+
+/// Ids of every revoked client (for [`crate::auth::revocation::RevokedClients`]).
+pub fn revoked_ids(conn: &mut DbConn) -> Result<Vec<String>, ServiceError> {
+    Ok(c::table
+        .filter(c::revoked_at.is_not_null())
+        .select(c::id)
+        .load(conn)?)
 }

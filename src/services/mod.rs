@@ -133,6 +133,12 @@ pub struct AppContext {
     pub keys: Arc<SigningKeys>,
     /// Per-IP limiter of public endpoints (sign-up, login, verification).
     pub public_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Per-presented-`client_id` limiter of the token endpoint.
+    pub token_client_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Per-IP limiter of the token endpoint.
+    pub token_ip_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Revoked API client ids, checked on every authenticated request.
+    pub revoked_clients: Arc<crate::auth::revocation::RevokedClients>,
 }
 
 impl AppContext {

@@ -164,3 +164,359 @@ async fn bad_tokens_are_401_and_wrong_roles_403() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+/// Signs a token with the service's own key (read from its key file), as someone
+/// holding a leaked key or a misconfigured issuer would.
+fn hand_signed(app: &TestApp, iat: i64, ttl: u32) -> String {
+    let keys =
+        SigningKeys::load_or_generate(&app.ctx.settings.jwt_key_path(), "accredit", "accredit-api")
+            .unwrap();
+    keys.issue(&Principal::unscoped("x".into(), Role::Admin), iat, ttl)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_longer_than_the_ttl_or_issued_in_the_future_are_refused() {
+    let app = TestApp::spawn().await;
+    let now = chrono::Utc::now().timestamp();
+    let path = "/v1/providers";
+    // Within the configured lifetime (900 s): accepted.
+    assert_eq!(
+        app.get(path, &hand_signed(&app, now, 900)).await.status,
+        200
+    );
+    // A day-long token with a valid signature and exp.
+    let r = app.get(path, &hand_signed(&app, now, 86_400)).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    // Issued an hour from now (beyond the 30 s leeway), exp within the lifetime.
+    assert_eq!(
+        app.get(path, &hand_signed(&app, now + 3_600, 600))
+            .await
+            .status,
+        401
+    );
+    // Within the leeway: accepted.
+    assert_eq!(
+        app.get(path, &hand_signed(&app, now + 10, 600))
+            .await
+            .status,
+        200
+    );
+}
+
+/// A provider with an API client: (provider id, client id, client secret, token).
+async fn provider_client(app: &TestApp) -> (String, String, String, String) {
+    let (pid, _) = app.create_provider("Revocable GmbH", "trainer").await;
+    let c = app
+        .post(
+            &format!("/v1/providers/{pid}/clients"),
+            &app.admin_token,
+            &json!({"name": "booking"}),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let id = c.body["client_id"].as_str().unwrap().to_owned();
+    let secret = c.body["client_secret"].as_str().unwrap().to_owned();
+    let token = app.token(&id, &secret).await;
+    (pid, id, secret, token)
+}
+
+#[tokio::test]
+async fn a_revoked_clients_tokens_are_refused_and_admins_list_clients() {
+    let app = TestApp::spawn().await;
+    let (pid, client_id, secret, token) = provider_client(&app).await;
+    let mine = format!("/v1/providers/{pid}");
+    assert_eq!(app.get(&mine, &token).await.status, 200);
+
+    // Providers may neither list nor revoke clients.
+    let r = app.get("/v1/clients", &token).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.problem_type(),
+        "https://accredit.example/problems/forbidden"
+    );
+    let revocation = format!("/v1/clients/{client_id}/revocation");
+    let r = app
+        .post(&revocation, &token, &json!({"reason": "self-service"}))
+        .await;
+    assert_eq!(r.status, 403);
+
+    // Revocation needs an Idempotency-Key and a reason; unknown clients are 404.
+    let r = app
+        .request(
+            Method::POST,
+            &revocation,
+            Some(&app.admin_token),
+            None,
+            Some(&json!({"reason": "leaked"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = app
+        .post(&revocation, &app.admin_token, &json!({"reason": " "}))
+        .await;
+    assert_eq!(r.status, 422);
+    for unknown in ["00000000-0000-7000-8000-000000000000", "not-an-id"] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{unknown}/revocation"),
+                &app.admin_token,
+                &json!({"reason": "leaked"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{unknown}: {}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+
+    // Revoke: the same token is now refused.
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = json!({"reason": "secret leaked in a CI log"});
+    let r = app
+        .request(
+            Method::POST,
+            &revocation,
+            Some(&app.admin_token),
+            Some(&key),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "revoked");
+    assert_eq!(r.body["revocation_reason"], "secret leaked in a CI log");
+    let revoked_at = r.body["revoked_at"].clone();
+    let r = app.get(&mine, &token).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert!(r.body["detail"].as_str().unwrap().contains("revoked"));
+
+    // Replay with the same key; another body with it is 422; a new key is idempotent.
+    let replay = app
+        .request(
+            Method::POST,
+            &revocation,
+            Some(&app.admin_token),
+            Some(&key),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(replay.status, 200);
+    assert_eq!(replay.body, r_body_of(&app, &client_id).await);
+    let r = app
+        .request(
+            Method::POST,
+            &revocation,
+            Some(&app.admin_token),
+            Some(&key),
+            Some(&json!({"reason": "another"})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let again = app
+        .post(&revocation, &app.admin_token, &json!({"reason": "again"}))
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["revoked_at"], revoked_at);
+    assert_eq!(again.body["revocation_reason"], "secret leaked in a CI log");
+
+    // The list shows it revoked and the admin's own client active; no secrets.
+    let listed = r_body_of(&app, &client_id).await;
+    assert_eq!(listed["status"], "revoked");
+    assert_eq!(listed["role"], "provider");
+    assert_eq!(listed["provider_id"], pid.as_str());
+    assert!(listed.get("secret_hash").is_none());
+    // Paging: one per page still reaches every client.
+    let mut seen = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/clients?limit=1&cursor={c}"),
+            None => "/v1/clients?limit=1".to_owned(),
+        };
+        let page = app.get(&path, &app.admin_token).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        seen += page.body["data"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 3, "admin, finance and the provider client");
+
+    // No new tokens either.
+    let r = app
+        .http
+        .post(format!("{}/v1/auth/token", app.address))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+/// The client `id` as `GET /v1/clients` lists it.
+async fn r_body_of(app: &TestApp, id: &str) -> Value {
+    let page = app.get("/v1/clients?limit=200", &app.admin_token).await;
+    page.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn the_token_endpoint_is_rate_limited_per_client_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let (_, a, _, _) = provider_client(&app).await;
+    let (_, b_id, b_secret, _) = provider_client(&app).await;
+    let limit = app.ctx.settings.token_rate_limit_per_minute;
+    let mut limited = None;
+    for _ in 0..=limit + 1 {
+        let r = app
+            .http
+            .post(format!("{}/v1/auth/token", app.address))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", a.as_str()),
+                ("client_secret", "guess"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), 401);
+    }
+    let r = limited.expect("a burst beyond the limit is refused");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Another client id (same IP) is unaffected.
+    let r = app
+        .http
+        .post(format!("{}/v1/auth/token", app.address))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", b_id.as_str()),
+            ("client_secret", b_secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "client b is not rate limited");
+}
+
+#[tokio::test]
+async fn public_rate_limits_send_retry_after() {
+    let app = TestApp::spawn().await;
+    let limit = app.ctx.settings.public_rate_limit_per_minute;
+    let mut last = None;
+    for _ in 0..=limit {
+        let r = app
+            .request(Method::GET, "/v1/verify/ACC-NOPE", None, None, None)
+            .await;
+        if r.status == 429 {
+            last = Some(r);
+            break;
+        }
+    }
+    let r = last.expect("rate limited");
+    assert_eq!(
+        r.problem_type(),
+        "https://accredit.example/problems/rate-limited"
+    );
+    assert!(r.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse::<u64>()
+        .is_ok_and(|s| s >= 1));
+}
+
+#[tokio::test]
+async fn oversized_token_requests_are_problem_json_413() {
+    let app = TestApp::spawn().await;
+    for size in [64 * 1024, 2 * 1024 * 1024] {
+        let r = app
+            .http
+            .post(format!("{}/v1/auth/token", app.address))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=client_credentials&client_id={}",
+                "x".repeat(size)
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413, "{size}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+}
+
+#[tokio::test]
+async fn candidate_sign_up_takes_an_idempotency_key() {
+    let app = TestApp::spawn().await;
+    let body = json!({"email": format!("idem+{}@example.org", uuid::Uuid::new_v4().simple()),
+        "given_name": "Zoë", "family_name": "Łukasiewicz", "country": "PL", "password": "correct horse battery"});
+    let r = app
+        .request(Method::POST, "/v1/candidates", None, None, Some(&body))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.problem_type(),
+        "https://accredit.example/problems/idempotency-key-missing"
+    );
+    let key = uuid::Uuid::new_v4().to_string();
+    let first = app
+        .request(
+            Method::POST,
+            "/v1/candidates",
+            None,
+            Some(&key),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let replay = app
+        .request(
+            Method::POST,
+            "/v1/candidates",
+            None,
+            Some(&key),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(
+        replay.status, 201,
+        "a retry replays, not 422 duplicate email"
+    );
+    assert_eq!(replay.body, first.body);
+    assert_eq!(replay.headers["location"], first.headers["location"]);
+    let mut other = body.clone();
+    other["given_name"] = json!("Zofia");
+    let r = app
+        .request(
+            Method::POST,
+            "/v1/candidates",
+            None,
+            Some(&key),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        r.problem_type(),
+        "https://accredit.example/problems/idempotency-key-reused"
+    );
+}

@@ -11,7 +11,7 @@ use crate::helpers::{run_tool, today, Options, TestApp};
 pub async fn candidate(app: &TestApp, given: &str, family: &str) -> (String, String, String) {
     let email = format!("cand+{}@example.org", uuid::Uuid::new_v4().simple());
     let r = app
-        .request(Method::POST, "/v1/candidates", None, None, Some(&json!({
+        .request(Method::POST, "/v1/candidates", None, Some(&uuid::Uuid::new_v4().to_string()), Some(&json!({
             "email": email, "given_name": given, "family_name": family, "country": "PL", "password": "correct horse battery"
         })))
         .await;
@@ -585,9 +585,9 @@ async fn split_policies_are_versioned_and_payouts_settle_payables() {
 async fn sign_up_validates_and_login_answers_alike() {
     let app = TestApp::spawn().await;
     let (_, email, _) = candidate(&app, "山田", "太郎").await;
-    let r = app.request(Method::POST, "/v1/candidates", None, None, Some(&json!({"email": email, "given_name": "X", "family_name": "Y", "country": "JP", "password": "another long password"}))).await;
+    let r = app.request(Method::POST, "/v1/candidates", None, Some(&uuid::Uuid::new_v4().to_string()), Some(&json!({"email": email, "given_name": "X", "family_name": "Y", "country": "JP", "password": "another long password"}))).await;
     assert_eq!(r.status, 422, "duplicate email");
-    let r = app.request(Method::POST, "/v1/candidates", None, None, Some(&json!({"email": "nope", "given_name": "", "family_name": "Y", "country": "ZZ", "password": "short"}))).await;
+    let r = app.request(Method::POST, "/v1/candidates", None, Some(&uuid::Uuid::new_v4().to_string()), Some(&json!({"email": "nope", "given_name": "", "family_name": "Y", "country": "ZZ", "password": "short"}))).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"].as_array().unwrap().len(), 4);
     let wrong = app
