@@ -125,16 +125,21 @@ async fn main() -> anyhow::Result<()> {
             let pool = accredit::db::connect_and_migrate(&settings.database_url(), 1)?;
             let mut conn = pool.get()?;
             let conn: &mut DbConn = &mut conn;
-            use accredit::services::clients::ClientOwner;
+            use accredit::services::parties::clients::ClientOwner;
             let owner = match (provider_id, vendor_id) {
                 (Some(p), None) => ClientOwner::Provider(*p),
                 (None, Some(v)) => ClientOwner::Vendor(*v),
                 (None, None) => ClientOwner::Staff,
                 (Some(_), Some(_)) => anyhow::bail!("give --provider-id or --vendor-id, not both"),
             };
-            let creds =
-                accredit::services::clients::create(conn, *role, owner, name, SystemClock.now())
-                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let creds = accredit::services::parties::clients::create(
+                conn,
+                *role,
+                owner,
+                name,
+                SystemClock.now(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("{}", serde_json::to_string(&creds)?);
             Ok(())
         }

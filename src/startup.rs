@@ -27,7 +27,8 @@ use crate::http::problem::{form_error, json_error, path_error, query_error};
 use crate::integrations::mail::{EmailTemplates, Mailer};
 use crate::integrations::stripe::StripeClient;
 use crate::jobs::outbox::OutboxWorker;
-use crate::services::{clients, AppContext};
+use crate::services::parties::clients;
+use crate::services::AppContext;
 use crate::telemetry::RedactingRootSpan;
 
 /// Maximum JSON body size (1 MiB); larger bodies get 413 problem+json.

@@ -183,7 +183,7 @@ pub struct PaymentRow {
     pub invoice_status_after: String,
 }
 
-/// Unapplied cash from one payment (see `services::payments`).
+/// Unapplied cash from one payment (see `services::billing::payments`).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = customer_credits)]
 pub struct CustomerCreditRow {

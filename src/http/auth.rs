@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::services::clients::{self, AccessToken};
+use crate::services::parties::clients::{self, AccessToken};
 use crate::services::AppContext;
 
 use super::extract::{check_limit, peer_ip};

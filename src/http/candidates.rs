@@ -5,12 +5,12 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use crate::auth::Scope;
 use crate::domain::ids::{CandidateId, ContributionId};
-use crate::services::candidates::{
+use crate::services::idempotency::{self, keep_all, IdempotencyScope};
+use crate::services::parties::candidates::{
     self, Candidate, Contribution, ContributionReview, NewCandidate, NewContribution,
     NewEquivalentExperience,
 };
-use crate::services::clients::{self, AccessToken};
-use crate::services::idempotency::{self, keep_all, IdempotencyScope};
+use crate::services::parties::clients::{self, AccessToken};
 use crate::services::AppContext;
 
 use super::extract::{

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::domain::ids::{CandidateId, CertificationId};
-use crate::services::certifications::{
+use crate::services::credentials::certifications::{
     self, Certification, NewBootstrapCertification, StatusChange, Verification,
 };
 use crate::services::idempotency::{self, keep_all};

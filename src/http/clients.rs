@@ -5,9 +5,9 @@
 
 use actix_web::{get, post, web, HttpResponse};
 
-use crate::services::clients::{self, ApiClient, Revocation};
 use crate::services::idempotency::{self, keep_all};
-use crate::services::providers::{Page, PageRequest};
+use crate::services::parties::clients::{self, ApiClient, Revocation};
+use crate::services::parties::providers::{Page, PageRequest};
 use crate::services::AppContext;
 
 use super::extract::{AdminOnly, Caller, IdempotencyKey};

@@ -6,15 +6,16 @@ use actix_web::{get, post, web, HttpResponse};
 use crate::auth::Scope;
 use crate::domain::ids::{ExamAttemptId, ExamOrderId, VendorId};
 use crate::domain::role::Role;
-use crate::services::clients::{self, ClientCredentials, ClientOwner};
-use crate::services::exams::{
-    self, Exam, ExamAttempt, ExamOrder, ExamResult, NewExamOrder, NewSplitPolicy, NewTestingVendor,
-    SplitPolicyView, TestingVendor,
-};
+use crate::services::checkout::{self, ExamOrderResponse};
+use crate::services::exams::attempts::{self, ExamAttempt, ExamResult};
+use crate::services::exams::catalogue::{self as exam_catalogue, Exam};
+use crate::services::exams::orders::{self, ExamOrder, NewExamOrder};
+use crate::services::exams::payouts::{self, NewPayout, PartnerBalance, Payout};
+use crate::services::exams::split_policies::{self, NewSplitPolicy, SplitPolicyView};
 use crate::services::idempotency::{self, keep_all};
-use crate::services::licence_orders::{self, ExamOrderResponse};
 use crate::services::pagination::{Page, PageRequest};
-use crate::services::payouts::{self, NewPayout, PartnerBalance, Payout};
+use crate::services::parties::clients::{self, ClientCredentials, ClientOwner};
+use crate::services::parties::vendors::{self, NewTestingVendor, TestingVendor};
 use crate::services::AppContext;
 
 use super::extract::{
@@ -38,7 +39,7 @@ pub async fn create_vendor(
     let body = body.into_inner();
     let scope = respond::scope(&who, key, "/v1/testing-vendors", &body);
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
-        respond::created(201, &exams::create_vendor(c, &body, now)?)
+        respond::created(201, &vendors::create_vendor(c, &body, now)?)
     })
     .await?;
     Ok(respond::stored(r, Some("/v1/testing-vendors")))
@@ -94,7 +95,9 @@ pub async fn list_exams(
     q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, q) = (ctx.clock.now(), q.into_inner());
-    let page = ctx.db(move |c| exams::list_exams(c, now, &q)).await?;
+    let page = ctx
+        .db(move |c| exam_catalogue::list_exams(c, now, &q))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -112,7 +115,7 @@ pub async fn create_policy(
     let scope = respond::scope(&who, key, "/v1/split-policies", &body);
     let by = who.subject.clone();
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
-        respond::created(201, &exams::create_policy(c, &body, &by, now)?)
+        respond::created(201, &split_policies::create_policy(c, &body, &by, now)?)
     })
     .await?;
     Ok(respond::stored(r, None))
@@ -128,7 +131,9 @@ pub async fn list_policies(
     q: web::Query<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let page = ctx.db(move |c| exams::list_policies(c, &q)).await?;
+    let page = ctx
+        .db(move |c| split_policies::list_policies(c, &q))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -149,7 +154,7 @@ pub async fn place_order(
         return Err(ApiError::forbidden("only candidates order exams"));
     };
     let scope = respond::scope(&who, key, "/v1/exam-orders", &body);
-    let r = licence_orders::place_exam(&ctx, scope, candidate, body).await?;
+    let r = checkout::place_exam(&ctx, scope, candidate, body).await?;
     Ok(respond::stored(r, Some("/v1/exam-orders")))
 }
 
@@ -163,7 +168,7 @@ pub async fn get_order(
     id: web::Path<ExamOrderId>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, scope) = (id.into_inner(), who.scope());
-    Ok(HttpResponse::Ok().json(ctx.db(move |c| exams::get_order(c, id, scope)).await?))
+    Ok(HttpResponse::Ok().json(ctx.db(move |c| orders::get_order(c, id, scope)).await?))
 }
 
 /// Exam orders (the candidate's own; staff all), cursor-paginated in creation order.
@@ -181,7 +186,7 @@ pub async fn list_orders(
     };
     let q = q.into_inner();
     Ok(HttpResponse::Ok().json(
-        ctx.db(move |c| exams::list_orders(c, candidate, &q))
+        ctx.db(move |c| orders::list_orders(c, candidate, &q))
             .await?,
     ))
 }
@@ -208,7 +213,7 @@ pub async fn redeem(
         &serde_json::Value::Null,
     );
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
-        respond::created(201, &exams::redeem(c, vendor, &code, now)?)
+        respond::created(201, &attempts::redeem(c, vendor, &code, now)?)
     })
     .await?;
     Ok(respond::stored(r, Some("/v1/exam-attempts")))
@@ -235,7 +240,7 @@ pub async fn report_result(
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
         respond::created(
             200,
-            &exams::report_result(c, &settings, vendor, id, &body, now)?,
+            &attempts::report_result(c, &settings, vendor, id, &body, now)?,
         )
     })
     .await?;
@@ -252,7 +257,7 @@ pub async fn get_attempt(
     id: web::Path<ExamAttemptId>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, scope) = (id.into_inner(), who.scope());
-    Ok(HttpResponse::Ok().json(ctx.db(move |c| exams::get_attempt(c, id, scope)).await?))
+    Ok(HttpResponse::Ok().json(ctx.db(move |c| attempts::get_attempt(c, id, scope)).await?))
 }
 
 /// Open partner payables, per partner and currency (finance, admin),

@@ -12,7 +12,8 @@ use governor::DefaultKeyedRateLimiter;
 
 use crate::auth::Principal;
 use crate::domain::role::Role;
-use crate::services::{clients, AppContext};
+use crate::services::parties::clients;
+use crate::services::AppContext;
 
 use super::problem::ApiError;
 

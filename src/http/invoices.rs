@@ -3,12 +3,12 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::domain::ids::InvoiceId;
-use crate::services::customer_credits::{self, CustomerCredit};
+use crate::services::billing::customer_credits::{self, CustomerCredit};
+use crate::services::billing::invoicing::{self, Invoice, InvoiceFilter};
+use crate::services::billing::payments::{self, NewManualPayment, Payment};
 use crate::services::fulfilment;
 use crate::services::idempotency::{self, keep_all};
-use crate::services::invoicing::{self, Invoice, InvoiceFilter};
 use crate::services::pagination::{Page, PageRequest};
-use crate::services::payments::{self, NewManualPayment, Payment};
 use crate::services::AppContext;
 
 use super::extract::{Caller, IdempotencyKey, InvoiceReaders, MoneyStaff};

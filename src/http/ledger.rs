@@ -2,7 +2,7 @@
 
 use actix_web::{get, web, HttpResponse};
 
-use crate::services::ledger::{self, TrialBalance};
+use crate::services::billing::ledger::{self, TrialBalance};
 use crate::services::AppContext;
 
 use super::extract::{Caller, MoneyStaff};

@@ -3,8 +3,8 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::domain::ids::LicenceId;
-use crate::services::licence_orders::{self, LicenceOrder, LicenceOrderResponse};
-use crate::services::licences::{self, Licence, LicenceFilter, PurchaseLicence};
+use crate::services::checkout::{self, LicenceOrder, LicenceOrderResponse};
+use crate::services::licensing::licences::{self, Licence, LicenceFilter, PurchaseLicence};
 use crate::services::pagination::Page;
 use crate::services::AppContext;
 
@@ -33,7 +33,7 @@ pub async fn purchase(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let scope = respond::scope(&who, key, "/v1/licences", &body);
-    let r = licence_orders::place(
+    let r = checkout::place(
         &ctx,
         scope,
         who.provider_scope(),
@@ -66,8 +66,7 @@ pub async fn renew(
         &format!("/v1/licences/{id}/renewals"),
         &serde_json::Value::Null,
     );
-    let r =
-        licence_orders::place(&ctx, scope, who.provider_scope(), LicenceOrder::Renewal(id)).await?;
+    let r = checkout::place(&ctx, scope, who.provider_scope(), LicenceOrder::Renewal(id)).await?;
     Ok(respond::stored(r, None))
 }
 

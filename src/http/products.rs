@@ -2,7 +2,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 
-use crate::services::catalogue::{self, NewPrice, PriceVersion, Product};
+use crate::services::billing::catalogue::{self, NewPrice, PriceVersion, Product};
 use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 
 use crate::domain::ids::ProviderId;
 use crate::domain::role::Role;
-use crate::services::clients::{self, ClientCredentials};
 use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
-use crate::services::providers::{self, NewProvider, Provider};
+use crate::services::parties::clients::{self, ClientCredentials};
+use crate::services::parties::providers::{self, NewProvider, Provider};
 use crate::services::AppContext;
 
 use super::extract::{AdminOnly, Caller, IdempotencyKey, MoneyStaff, Readers};

@@ -10,8 +10,8 @@
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
 use crate::integrations::stripe::{parse_event, verify_signature};
+use crate::services::billing::stripe_payments::WebhookOutcome;
 use crate::services::fulfilment;
-use crate::services::stripe_payments::WebhookOutcome;
 use crate::services::AppContext;
 
 use super::problem::ApiError;

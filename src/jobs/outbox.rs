@@ -144,7 +144,7 @@ impl OutboxWorker {
                     let (number, pdf) = self
                         .ctx
                         .db(move |c| {
-                            crate::services::certifications::certificate_pdf(
+                            crate::services::credentials::certifications::certificate_pdf(
                                 c,
                                 id,
                                 crate::auth::Scope::All,

@@ -13,11 +13,11 @@ use crate::db::DbConn;
 use crate::domain::billing::invoice::{InvoiceSubject, InvoiceSubjectKind};
 use crate::domain::ids::{ExamOrderId, InvoiceId, LicenceTermId};
 
-use super::exams;
-use super::licences;
-use super::payments::{self, Fulfilment, PaymentInput};
-use super::stripe_payments;
-use super::ServiceError;
+use crate::services::billing::payments::{self, Fulfilment, PaymentInput};
+use crate::services::billing::stripe_payments;
+use crate::services::exams::orders;
+use crate::services::licensing::licences;
+use crate::services::ServiceError;
 
 /// The fulfilment of every invoice subject, given to the payment path by the use
 /// cases that take payments (manual bank transfers, Stripe webhooks).
@@ -51,7 +51,7 @@ impl Fulfilment for Dispatch<'_> {
                 payment,
                 now,
             ),
-            InvoiceSubjectKind::ExamOrder => exams::fulfil_order(
+            InvoiceSubjectKind::ExamOrder => orders::fulfil_order(
                 conn,
                 self.settings,
                 ExamOrderId(subject.id),

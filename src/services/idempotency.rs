@@ -16,7 +16,7 @@ use crate::db::models::IdempotencyRow;
 use crate::db::schema::idempotency_keys as ik;
 use crate::db::{is_unique_violation, DbConn};
 
-use super::{naive, ServiceError};
+use crate::services::{naive, ServiceError};
 
 /// Who is asking and with which key and request fingerprint.
 #[derive(Debug, Clone)]
@@ -166,7 +166,7 @@ pub fn complete(
 /// replays (e.g. without a one-time secret). A lost race is retried once, then
 /// answers from the winner's stored response.
 pub async fn run<F>(
-    ctx: &super::AppContext,
+    ctx: &crate::services::AppContext,
     scope: IdempotencyScope,
     stored: fn(&serde_json::Value) -> serde_json::Value,
     f: F,

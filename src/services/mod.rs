@@ -5,27 +5,33 @@
 //! transaction with idempotency keys derived from our own ids, so retries are safe.
 //!
 //! Services speak domain types and [`ServiceError`]; the HTTP layer maps both.
+//!
+//! The use cases are grouped by area, as `domain/` and `http/` are, and form a
+//! tree (checked by `architecture_tests`): arrows between areas run one way.
+//! - plumbing below everything: [`idempotency`], [`outbox`], [`pagination`], and
+//!   [`lookups`] (shared reads of vendors, candidates, the credential catalogue and
+//!   levels);
+//! - [`parties`]: providers, API clients and tokens, candidates, testing vendors;
+//! - [`billing`]: catalogue, invoices, payments, customer credit, ledger — it knows
+//!   nothing of what is sold;
+//! - [`licensing`]: course-content licences (uses billing);
+//! - [`credentials`]: certifications and verification;
+//! - [`exams`]: exam catalogue, split policies, orders, attempts, payouts (uses
+//!   billing and credentials);
+//! - on top: [`checkout`] (purchases with their payment details) and
+//!   [`fulfilment`] (what a paid invoice delivers, by its subject).
 
-pub mod candidates;
-pub mod catalogue;
-pub mod certifications;
-pub mod clients;
-pub mod customer_credits;
-pub mod exam_attempts;
-pub mod exam_orders;
+pub mod billing;
+pub mod checkout;
+pub mod credentials;
 pub mod exams;
 pub mod fulfilment;
 pub mod idempotency;
-pub mod invoicing;
-pub mod ledger;
-pub mod licence_orders;
-pub mod licences;
+pub mod licensing;
+pub mod lookups;
 pub mod outbox;
 pub mod pagination;
-pub mod payments;
-pub mod payouts;
-pub mod providers;
-pub mod stripe_payments;
+pub mod parties;
 
 use std::sync::Arc;
 

@@ -11,7 +11,7 @@ use crate::db::schema::outbox;
 use crate::db::DbConn;
 use crate::domain::ids::{CertificationId, InvoiceId, OutboxId};
 
-use super::{naive, ServiceError};
+use crate::services::{naive, ServiceError};
 
 /// Something to attach, resolved when the mail is sent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ServiceError;
+use crate::services::ServiceError;
 
 /// Page size when the request gives none.
 pub const DEFAULT_LIMIT: i64 = 50;

@@ -175,10 +175,10 @@ impl TestApp {
         let creds = self
             .ctx
             .db(move |c| {
-                accredit::services::clients::create(
+                accredit::services::parties::clients::create(
                     c,
                     role,
-                    accredit::services::clients::ClientOwner::Staff,
+                    accredit::services::parties::clients::ClientOwner::Staff,
                     "test",
                     now,
                 )

@@ -3,7 +3,7 @@
 
 use accredit::domain::billing::ledger::{JournalEntry, LedgerAccount, RevenueStream};
 use accredit::domain::money::{Currency, Money};
-use accredit::services::ledger;
+use accredit::services::billing::ledger;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 

@@ -163,7 +163,9 @@ async fn a_declined_card_leaves_the_invoice_open() {
     for _ in 0..100 {
         let s = app
             .ctx
-            .db(move |c| accredit::services::stripe_payments::intent_for_invoice(c, invoice))
+            .db(move |c| {
+                accredit::services::billing::stripe_payments::intent_for_invoice(c, invoice)
+            })
             .await
             .unwrap();
         if s.as_ref().is_some_and(|s| s.last_error.is_some()) {

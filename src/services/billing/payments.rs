@@ -4,7 +4,7 @@
 //! its subject chooses (billing knows nothing of what is sold: the fulfilment is
 //! given by the caller, see `services::fulfilment`). A card
 //! payment the invoice cannot take (already paid, more than due) is still recorded:
-//! the excess becomes customer credit ([`super::customer_credits`]).
+//! the excess becomes customer credit ([`crate::services::billing::customer_credits`]).
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,35 +23,11 @@ use crate::domain::ids::{InvoiceId, PaymentId};
 use crate::domain::money::{Currency, Money, MoneyError};
 use crate::domain::parties::provider::required_text;
 
-use super::customer_credits::{self, CreditReason, CreditSource};
-use super::{invoicing, ledger, naive, FieldError, ServiceError};
-
-/// How money arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    /// Bank transfer, recorded by finance.
-    BankTransfer,
-    /// Card, confirmed by a Stripe webhook.
-    Card,
-}
-
-impl PaymentMethod {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::BankTransfer => "bank_transfer",
-            PaymentMethod::Card => "card",
-        }
-    }
-
-    fn cash_account(self) -> LedgerAccount {
-        match self {
-            PaymentMethod::BankTransfer => LedgerAccount::CashBank,
-            PaymentMethod::Card => LedgerAccount::StripeClearing,
-        }
-    }
-}
+use crate::services::billing::customer_credits::{self, CreditReason, CreditSource};
+use crate::services::billing::invoicing;
+use crate::services::billing::ledger;
+pub use crate::services::billing::payment_input::{PaymentInput, PaymentMethod};
+use crate::services::{naive, FieldError, ServiceError};
 
 /// `POST /v1/invoices/{id}/payments` body: a bank transfer received.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -92,23 +68,6 @@ pub struct Payment {
     pub received_on: NaiveDate,
     /// The invoice's status after this payment.
     pub invoice_status: InvoiceStatus,
-}
-
-/// A payment to apply.
-#[derive(Debug, Clone)]
-pub struct PaymentInput {
-    /// Amount.
-    pub amount: Money,
-    /// Method.
-    pub method: PaymentMethod,
-    /// Reference.
-    pub reference: String,
-    /// Value date.
-    pub received_on: NaiveDate,
-    /// Stripe PaymentIntent, for card payments (unique: one application each).
-    pub stripe_payment_intent_id: Option<String>,
-    /// Who recorded it (client id or `stripe`).
-    pub recorded_by: String,
 }
 
 /// What [`apply`] does with the part of a payment the invoice cannot take.
@@ -221,7 +180,7 @@ pub trait Fulfilment {
 /// Applies a payment to an invoice in the caller's transaction (locking the
 /// invoice first). What the invoice can take (up to the amount due, if it is
 /// open and in the same currency) is applied; with [`Excess::Credit`] the rest is
-/// recorded as customer credit ([`super::customer_credits`]) and finance is
+/// recorded as customer credit ([`crate::services::billing::customer_credits`]) and finance is
 /// emailed; with [`Excess::Refuse`] any rest refuses the whole payment. Paying the
 /// invoice in full runs `fulfilment` once, for the invoice's subject.
 ///

@@ -30,9 +30,10 @@ use crate::domain::ids::{CandidateId, CertificationId};
 use crate::domain::parties::provider::required_text;
 use crate::integrations::pdf::{render_certificate, CertificateDocument};
 
-use super::outbox::{enqueue_email, EmailJob};
-use super::pagination::{Page, PageRequest};
-use super::{candidates, exams, naive, ServiceError};
+use crate::services::lookups;
+use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::pagination::{Page, PageRequest};
+use crate::services::{naive, ServiceError};
 
 /// On what grounds a certification is awarded.
 #[derive(Debug, Clone)]
@@ -132,8 +133,8 @@ pub fn award(
 ) -> Result<CertificationRow, ServiceError> {
     let row = award_one(conn, settings, candidate, code, &basis, now)?;
     // Composites completed by this award, awarded by the rule alone.
-    let rules = exams::catalogue_rules(conn)?;
-    let held = exams::held(conn, candidate)?;
+    let rules = lookups::catalogue_rules(conn)?;
+    let held = lookups::held(conn, candidate)?;
     for composite in levels::composites_completed(&rules, &held, now.date_naive()) {
         award_one(
             conn,
@@ -156,8 +157,8 @@ fn award_one(
     now: DateTime<Utc>,
 ) -> Result<CertificationRow, ServiceError> {
     let today = now.date_naive();
-    let credential = exams::find_credential(conn, code)?;
-    let cand = candidates::find_row(conn, candidate)?;
+    let credential = lookups::find_credential(conn, code)?;
+    let cand = lookups::find_candidate(conn, candidate)?;
     let expires_on = catalogue::certification_expires_on(
         today,
         credential
@@ -194,13 +195,13 @@ fn award_one(
         updated_at: naive(now),
     };
     let level = {
-        let mut held = exams::held(conn, candidate)?;
+        let mut held = lookups::held(conn, candidate)?;
         held.push(HeldCredential {
             code: code.to_owned(),
             status: CertStatus::Valid,
             expires_on,
         });
-        exams::level_given(conn, settings, candidate, &held, today)?
+        lookups::level_given(conn, settings, candidate, &held, today)?
     };
     let doc = CertificateDocument {
         holder_name,
@@ -247,7 +248,7 @@ fn award_one(
                 "expires_on": expires_on.map(|e| e.to_string()).unwrap_or_else(|| "does not expire".into()),
                 "verification_url": doc.verification_url,
             }),
-            attachments: vec![super::outbox::AttachmentRef::CertificatePdf {
+            attachments: vec![crate::services::outbox::AttachmentRef::CertificatePdf {
                 certification_id: row.id.parse().map_err(anyhow::Error::new)?,
             }],
         },
@@ -306,9 +307,9 @@ pub fn bootstrap(
     }
     let case =
         required_text("case", &input.case, 10_000).map_err(|e| ServiceError::invalid("case", e))?;
-    candidates::find_row(conn, input.candidate_id)
+    lookups::find_candidate(conn, input.candidate_id)
         .map_err(|_| ServiceError::invalid("candidate_id", "unknown candidate"))?;
-    exams::find_credential(conn, &input.credential_code)
+    lookups::find_credential(conn, &input.credential_code)
         .map_err(|_| ServiceError::invalid("credential_code", "unknown credential"))?;
     let row = award(
         conn,
@@ -489,7 +490,7 @@ pub fn verify(
         .first(conn)
         .optional()?
         .ok_or(ServiceError::NotFound("certificate"))?;
-    let credential = exams::find_credential(conn, &row.credential_code)?;
+    let credential = lookups::find_credential(conn, &row.credential_code)?;
     Ok(Verification {
         status: status_on(&row, today),
         reason: row.status_reason.clone(),

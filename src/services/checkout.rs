@@ -14,11 +14,16 @@ use crate::auth::Scope;
 use crate::db::{write_transaction, DbConn};
 use crate::domain::ids::{CandidateId, InvoiceId, LicenceId, ProviderId};
 
-use super::exams::{self, ExamOrder, NewExamOrder};
-use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
-use super::licences::{self, Licence, PurchaseLicence};
-use super::stripe_payments::{bank_details, client_secret_for, payment_details, PaymentDetails};
-use super::{invoicing, AppContext, ServiceError};
+use crate::services::billing::invoicing;
+use crate::services::billing::stripe_payments::{
+    bank_details, client_secret_for, payment_details, PaymentDetails,
+};
+use crate::services::exams::orders::{self, ExamOrder, NewExamOrder};
+use crate::services::idempotency::{
+    claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse,
+};
+use crate::services::licensing::licences::{self, Licence, PurchaseLicence};
+use crate::services::{AppContext, ServiceError};
 
 /// What to order.
 #[derive(Debug, Clone)]
@@ -228,11 +233,11 @@ pub async fn place_exam(
         ctx,
         scope,
         move |c, now| {
-            let o = exams::place_order(c, &settings, stripe, candidate, &order, now)?;
+            let o = orders::place_order(c, &settings, stripe, candidate, &order, now)?;
             Ok((o.id.to_string(), o.invoice_id, json(&o)?))
         },
         move |c, id| {
-            let o = exams::get_order(c, id.parse().map_err(anyhow::Error::new)?, Scope::All)?;
+            let o = orders::get_order(c, id.parse().map_err(anyhow::Error::new)?, Scope::All)?;
             Ok((id.to_owned(), o.invoice_id, json(&o)?))
         },
     )

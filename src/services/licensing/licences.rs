@@ -24,11 +24,12 @@ use crate::domain::licensing::licence::{
 };
 use crate::domain::parties::provider::ProviderKind;
 
-use super::invoicing::{self, LineInput, PaymentChannel};
-use super::outbox::{enqueue_email, EmailJob};
-use super::payments::PaymentInput;
-use super::providers::{self, Page, PageRequest};
-use super::{catalogue, naive, ServiceError};
+use crate::services::billing::catalogue;
+use crate::services::billing::invoicing::{self, LineInput, PaymentChannel};
+use crate::services::billing::payments::PaymentInput;
+use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::parties::providers::{self, Page, PageRequest};
+use crate::services::{naive, ServiceError};
 
 /// `POST /v1/licences` body.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -433,8 +434,8 @@ pub fn fulfil_term(
                 "amount_paid": crate::domain::money::Money::new(h.total_minor, payment.amount.currency).to_string(),
                 "paid_on": paid_on.to_string(),
                 "payment_method": match payment.method {
-                    super::payments::PaymentMethod::BankTransfer => "Bank transfer",
-                    super::payments::PaymentMethod::Card => "Card",
+                    crate::services::billing::payments::PaymentMethod::BankTransfer => "Bank transfer",
+                    crate::services::billing::payments::PaymentMethod::Card => "Card",
                 },
                 "starts_on": dates.starts_on.to_string(),
                 "expires_on": dates.expires_on.to_string(),

@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::domain::ids::ProviderId;
 use crate::domain::parties::provider::{required_text, CountryCode, EmailAddress, ProviderKind};
 
-use super::{naive, FieldError, ServiceError};
+use crate::services::{naive, FieldError, ServiceError};
 
 /// A postal billing address (the country is the provider's `country`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -197,7 +197,7 @@ pub fn find_row(
 
 // Re-exported for the modules that paginated through here before the shared type
 // moved to `services::pagination`.
-pub use super::pagination::{Page, PageRequest};
+pub use crate::services::pagination::{Page, PageRequest};
 
 /// Lists providers in creation order.
 pub fn list(conn: &mut DbConn, page: &PageRequest) -> Result<Page<Provider>, ServiceError> {

@@ -1,7 +1,7 @@
 //! Vouchers, exam attempts and results: a testing vendor redeems a paid order's
 //! voucher (starting an attempt) and reports the result once; a pass awards the
 //! certification (and any composite it completes) through
-//! [`super::certifications::award`].
+//! [`crate::services::credentials::certifications::award`].
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -18,7 +18,8 @@ use crate::domain::codes::VoucherCode;
 use crate::domain::exams::orders::VoucherStatus;
 use crate::domain::ids::{CandidateId, ExamAttemptId, VendorId};
 
-use super::{certifications, naive, FieldError, ServiceError};
+use crate::services::credentials::certifications;
+use crate::services::{naive, FieldError, ServiceError};
 
 /// An exam attempt as returned by the API.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

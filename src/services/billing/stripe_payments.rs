@@ -24,8 +24,10 @@ use crate::domain::ids::InvoiceId;
 use crate::domain::money::{Currency, Money};
 use crate::integrations::stripe::WebhookEvent;
 
-use super::payments::{self, Excess, PaymentInput, PaymentMethod};
-use super::{invoicing, naive, providers, AppContext, ServiceError};
+use crate::services::billing::invoicing;
+use crate::services::billing::payments::{self, Excess, PaymentInput, PaymentMethod};
+use crate::services::parties::providers;
+use crate::services::{naive, AppContext, ServiceError};
 
 /// How to pay an invoice, as returned with a purchase.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

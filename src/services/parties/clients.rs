@@ -15,7 +15,7 @@ use crate::domain::ids::{ClientId, ProviderId, VendorId};
 use crate::domain::parties::provider::required_text;
 use crate::domain::role::Role;
 
-use super::{naive, ServiceError};
+use crate::services::{naive, ServiceError};
 
 /// Newly created credentials; the only time the secret is visible.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -51,11 +51,11 @@ pub fn create(
     let name = required_text("name", name, 100).map_err(|e| ServiceError::invalid("name", e))?;
     let (provider_id, vendor_id) = match (role, owner) {
         (Role::Provider, ClientOwner::Provider(p)) => {
-            super::providers::find_row(conn, p, None)?;
+            crate::services::parties::providers::find_row(conn, p, None)?;
             (Some(p), None)
         }
         (Role::TestingVendor, ClientOwner::Vendor(v)) => {
-            super::exams::find_vendor(conn, v)?;
+            crate::services::lookups::find_vendor(conn, v)?;
             (None, Some(v))
         }
         (Role::Admin | Role::Finance | Role::Scheduler | Role::Metrics, ClientOwner::Staff) => {
@@ -125,7 +125,7 @@ pub fn authenticate(
         Err(_) => None,
     };
     let Some(row) = row else {
-        let _ = verify_secret(secret, dummy_hash());
+        let _ = verify_secret(secret, crate::auth::password::dummy_hash());
         return Err(ServiceError::InvalidClient);
     };
     if row.revoked_at.is_some() || !verify_secret(secret, &row.secret_hash) {
@@ -152,12 +152,6 @@ pub fn authenticate(
         candidate_id: None,
         vendor_id,
     })
-}
-
-/// A real argon2id hash of a random secret, verified against for unknown client ids.
-pub(crate) fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_secret(&generate_secret()).unwrap_or_default())
 }
 
 /// An OAuth 2.0 access-token response (RFC 6749 §5.1).
@@ -281,8 +275,8 @@ fn to_client(t: ClientTuple) -> Result<ApiClient, ServiceError> {
 /// Errors: [`ServiceError::Validation`] for a bad cursor.
 pub fn list(
     conn: &mut DbConn,
-    page: &super::providers::PageRequest,
-) -> Result<super::providers::Page<ApiClient>, ServiceError> {
+    page: &crate::services::parties::providers::PageRequest,
+) -> Result<crate::services::parties::providers::Page<ApiClient>, ServiceError> {
     let mut q = c::table
         .order(c::id.asc())
         .limit(page.limit() + 1)

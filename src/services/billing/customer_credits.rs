@@ -1,7 +1,7 @@
 //! Customer credit (DESIGN.md, "Customer credit"): money received that no open
 //! invoice could take — a card payment after a bank transfer already settled the
 //! invoice, a PaymentIntent for more than what was still due. It is never refused
-//! or lost: [`super::payments::apply`] records the payment, books the excess on the
+//! or lost: [`crate::services::billing::payments::apply`] records the payment, books the excess on the
 //! `customer_credit` ledger account (a liability), writes one [`CustomerCredit`]
 //! row per payment here and tells finance by email. Refunding or applying it is
 //! done by credit notes (a later use case); this module only records and lists it.
@@ -19,11 +19,11 @@ use crate::domain::billing::invoice::InvoiceStatus;
 use crate::domain::ids::{CandidateId, InvoiceId, PaymentId, ProviderId};
 use crate::domain::money::{Currency, Money};
 
-use super::invoicing::PartySnapshot;
-use super::outbox::{enqueue_email, EmailJob};
-use super::payments::PaymentMethod;
-use super::providers::{Page, PageRequest};
-use super::{naive, ServiceError};
+use crate::services::billing::invoicing::PartySnapshot;
+use crate::services::billing::payment_input::PaymentMethod;
+use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::parties::providers::{Page, PageRequest};
+use crate::services::{naive, ServiceError};
 
 /// Why (part of) a payment became customer credit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

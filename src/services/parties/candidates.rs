@@ -16,7 +16,8 @@ use crate::domain::ids::{CandidateId, ContributionId};
 use crate::domain::parties::provider::{required_text, CountryCode, EmailAddress};
 use crate::domain::role::Role;
 
-use super::{exams, naive, FieldError, ServiceError};
+use crate::services::lookups;
+use crate::services::{naive, FieldError, ServiceError};
 
 /// `POST /v1/candidates` body.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -117,7 +118,7 @@ pub fn login(conn: &mut DbConn, email: &str, password: &str) -> Result<Principal
         .first(conn)
         .optional()?;
     let Some(row) = row else {
-        let _ = verify_secret(password, super::clients::dummy_hash());
+        let _ = verify_secret(password, crate::auth::password::dummy_hash());
         return Err(ServiceError::InvalidClient);
     };
     if !verify_secret(password, &row.password_hash) {
@@ -133,26 +134,6 @@ pub fn login(conn: &mut DbConn, email: &str, password: &str) -> Result<Principal
     })
 }
 
-/// Loads a candidate row. Errors: [`ServiceError::NotFound`].
-pub fn find_row(conn: &mut DbConn, id: CandidateId) -> Result<CandidateRow, ServiceError> {
-    cd::table
-        .find(id.to_string())
-        .select(CandidateRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(ServiceError::NotFound("candidate"))
-}
-
-/// Sum of verified contribution credits.
-pub fn verified_credits(conn: &mut DbConn, id: CandidateId) -> Result<i64, ServiceError> {
-    let credits: Vec<i32> = co::table
-        .filter(co::candidate_id.eq(id.to_string()))
-        .filter(co::status.eq("verified"))
-        .select(co::credits)
-        .load(conn)?;
-    Ok(credits.into_iter().map(i64::from).sum())
-}
-
 /// The candidate's record with its derived level.
 pub fn get(
     conn: &mut DbConn,
@@ -160,9 +141,9 @@ pub fn get(
     id: CandidateId,
     today: chrono::NaiveDate,
 ) -> Result<Candidate, ServiceError> {
-    let row = find_row(conn, id)?;
-    let credits = verified_credits(conn, id)?;
-    let level = exams::level_of(conn, settings, id, today)?;
+    let row = lookups::find_candidate(conn, id)?;
+    let credits = lookups::verified_credits(conn, id)?;
+    let level = lookups::level_of(conn, settings, id, today)?;
     Ok(Candidate {
         id,
         email: row.email,
@@ -193,8 +174,8 @@ pub fn grant_equivalent(
     granted_by: &str,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ServiceError> {
-    find_row(conn, id)?;
-    exams::find_credential(conn, &input.credential_code)?;
+    lookups::find_candidate(conn, id)?;
+    lookups::find_credential(conn, &input.credential_code)?;
     let reason = required_text("reason", &input.reason, 2000)
         .map_err(|e| ServiceError::invalid("reason", e))?;
     let row = EquivalentExperienceRow {
@@ -263,7 +244,7 @@ pub fn submit_contribution(
     input: &NewContribution,
     now: DateTime<Utc>,
 ) -> Result<Contribution, ServiceError> {
-    find_row(conn, id)?;
+    lookups::find_candidate(conn, id)?;
     let description = required_text("description", &input.description, 4000)
         .map_err(|e| ServiceError::invalid("description", e))?;
     let row = ContributionRow {

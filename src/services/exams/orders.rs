@@ -36,12 +36,14 @@ use crate::domain::exams::split::{policy_in_force, split_fee, SplitParts, SplitP
 use crate::domain::ids::{CandidateId, ExamOrderId, InvoiceId, ProviderId, VendorId, VoucherId};
 use crate::domain::money::Money;
 
-use super::exams::{catalogue_rules, find_credential, find_vendor, held};
-use super::invoicing::{self, Buyer, LineInput, PaymentChannel};
-use super::outbox::{enqueue_email, EmailJob};
-use super::pagination::{Page, PageRequest};
-use super::payments::PaymentInput;
-use super::{candidates, catalogue, ledger, naive, FieldError, ServiceError};
+use crate::services::billing::catalogue;
+use crate::services::billing::invoicing::{self, Buyer, LineInput, PaymentChannel};
+use crate::services::billing::ledger;
+use crate::services::billing::payments::PaymentInput;
+use crate::services::lookups::{self, catalogue_rules, find_credential, find_vendor, held};
+use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::pagination::{Page, PageRequest};
+use crate::services::{naive, FieldError, ServiceError};
 
 /// `POST /v1/exam-orders` body.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -117,7 +119,7 @@ pub fn place_order(
     now: DateTime<Utc>,
 ) -> Result<ExamOrder, ServiceError> {
     let today = now.date_naive();
-    let cand = candidates::find_row(conn, candidate)?;
+    let cand = lookups::find_candidate(conn, candidate)?;
     let rules = catalogue_rules(conn)?;
     let rule = rules
         .iter()
@@ -127,7 +129,7 @@ pub fn place_order(
     find_vendor(conn, input.testing_vendor_id)
         .map_err(|_| ServiceError::invalid("testing_vendor_id", "unknown testing vendor"))?;
     if let Some(p) = input.referring_provider_id {
-        super::providers::find_row(conn, p, None)
+        crate::services::parties::providers::find_row(conn, p, None)
             .map_err(|_| ServiceError::invalid("referring_provider_id", "unknown provider"))?;
     }
     let held = held(conn, candidate)?;
@@ -411,7 +413,7 @@ pub fn fulfil_order(
         )?;
     }
 
-    let cand = candidates::find_row(
+    let cand = lookups::find_candidate(
         conn,
         order.candidate_id.parse().map_err(anyhow::Error::new)?,
     )?;

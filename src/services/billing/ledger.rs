@@ -13,7 +13,7 @@ use crate::db::DbConn;
 use crate::domain::billing::ledger::{JournalEntry, LedgerAccount, Side};
 use crate::domain::ids::LedgerTransactionId;
 
-use super::{naive, ServiceError};
+use crate::services::{naive, ServiceError};
 
 /// Posts `entry` as one ledger transaction describing `source_type`/`source_id`
 /// (e.g. `invoice`/id). Returns the transaction id.

@@ -30,8 +30,11 @@ use crate::domain::ids::PayoutId;
 use crate::domain::money::{Currency, Money};
 use crate::domain::parties::provider::required_text;
 
-use super::idempotency::{claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse};
-use super::{ledger, naive, FieldError, ServiceError};
+use crate::services::billing::ledger;
+use crate::services::idempotency::{
+    claim, complete, set_resource, Claim, IdempotencyScope, StoredResponse,
+};
+use crate::services::{naive, FieldError, ServiceError};
 
 /// Open (unpaid) payables of one partner in one currency.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -159,7 +162,7 @@ fn validate(
                 .partner_id
                 .parse()
                 .map_err(|_| ServiceError::invalid("partner_id", "unknown testing vendor"))?;
-            let vendor = super::exams::find_vendor(conn, id)
+            let vendor = crate::services::lookups::find_vendor(conn, id)
                 .map_err(|_| ServiceError::invalid("partner_id", "unknown testing vendor"))?;
             Some(vendor.stripe_account_id.ok_or_else(|| {
                 ServiceError::invalid(
@@ -345,19 +348,24 @@ fn check_partner_type(input: &NewPayout) -> Result<(), ServiceError> {
 /// Pays a partner (finance): bank payouts in one transaction, Stripe Connect
 /// transfers in two phases (see the module doc). Idempotent per `scope`.
 pub async fn pay(
-    ctx: &super::AppContext,
+    ctx: &crate::services::AppContext,
     scope: IdempotencyScope,
     input: NewPayout,
     by: String,
 ) -> Result<StoredResponse, ServiceError> {
     if input.method != "stripe_transfer" {
-        return super::idempotency::run(ctx, scope, super::idempotency::keep_all, move |c, now| {
-            let payout = pay_by_bank(c, &input, &by, now)?;
-            Ok(StoredResponse {
-                status: 201,
-                body: serde_json::to_value(payout).map_err(anyhow::Error::new)?,
-            })
-        })
+        return crate::services::idempotency::run(
+            ctx,
+            scope,
+            crate::services::idempotency::keep_all,
+            move |c, now| {
+                let payout = pay_by_bank(c, &input, &by, now)?;
+                Ok(StoredResponse {
+                    status: 201,
+                    body: serde_json::to_value(payout).map_err(anyhow::Error::new)?,
+                })
+            },
+        )
         .await;
     }
     let stripe = ctx.stripe.clone().ok_or_else(|| {

@@ -14,7 +14,7 @@ use crate::domain::billing::product::ProductKind;
 use crate::domain::ids::PriceId;
 use crate::domain::money::{Currency, Money, MAX_INPUT_MINOR};
 
-use super::{naive, ServiceError};
+use crate::services::{naive, ServiceError};
 
 /// A product with the price in force now.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

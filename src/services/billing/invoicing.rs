@@ -26,10 +26,11 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::parties::provider::CountryCode;
 use crate::integrations::pdf::{render_invoice, DocumentLine, DocumentParty, InvoiceDocument};
 
-use super::catalogue::PricedProduct;
-use super::outbox::{enqueue_email, AttachmentRef, EmailJob};
-use super::providers::{Page, PageRequest};
-use super::{ledger, naive, ServiceError};
+use crate::services::billing::catalogue::PricedProduct;
+use crate::services::billing::ledger;
+use crate::services::outbox::{enqueue_email, AttachmentRef, EmailJob};
+use crate::services::parties::providers::{Page, PageRequest};
+use crate::services::{naive, ServiceError};
 
 /// A seller or buyer as printed on an invoice, frozen at issue.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]

@@ -1,0 +1,13 @@
+//! Billing: the product catalogue and prices, invoices with gap-free numbers,
+//! payments (bank transfers and Stripe), customer credit and the ledger. Billing
+//! knows nothing of what is sold: other areas issue invoices with a subject, and
+//! the fulfilment of a paid invoice is given to [`payments::apply`] from above
+//! (`services::fulfilment`).
+
+pub mod catalogue;
+pub mod customer_credits;
+pub mod invoicing;
+pub mod ledger;
+pub mod payment_input;
+pub mod payments;
+pub mod stripe_payments;
