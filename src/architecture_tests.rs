@@ -164,10 +164,10 @@ fn paths_in(code: &str) -> Vec<String> {
 /// below the crate root). Paths into other crates answer `None`.
 fn absolute(from: &[String], path: &str) -> Option<Vec<String>> {
     let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
-    let (mut base, rest): (Vec<String>, &[&str]) = match segs.first()? {
-        &"crate" => (Vec::new(), &segs[1..]),
-        &"self" => (from.to_vec(), &segs[1..]),
-        &"super" => {
+    let (mut base, rest): (Vec<String>, &[&str]) = match *segs.first()? {
+        "crate" => (Vec::new(), &segs[1..]),
+        "self" => (from.to_vec(), &segs[1..]),
+        "super" => {
             let mut base = from.to_vec();
             let mut k = 0;
             while segs.get(k) == Some(&"super") {

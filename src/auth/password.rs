@@ -36,6 +36,13 @@ pub fn generate_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A real argon2id hash of a random secret, verified against when the client id or
+/// email is unknown, so a miss costs the same time as a wrong secret.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_secret(&generate_secret()).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,11 +56,4 @@ mod tests {
         assert_ne!(h, hash_secret("s3cret").unwrap());
         assert!(!verify_secret("s3cret", "not-a-hash"));
     }
-}
-
-/// A real argon2id hash of a random secret, verified against when the client id or
-/// email is unknown, so a miss costs the same time as a wrong secret.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_secret(&generate_secret()).unwrap_or_default())
 }

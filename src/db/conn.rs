@@ -141,6 +141,11 @@ where
     }
 }
 
+/// Checks that `conn` answers a trivial query (readiness probes).
+pub fn ping(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// r2d2 manager that opens [`DbConn`]s from a URL.
 #[derive(Debug, Clone)]
 pub struct DbConnManager {

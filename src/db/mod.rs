@@ -8,7 +8,7 @@ pub mod models;
 pub mod schema;
 
 pub use conn::{
-    connect_and_migrate, write_transaction, Backend, DbConn, DbError, Pool, PooledConn,
+    connect_and_migrate, ping, write_transaction, Backend, DbConn, DbError, Pool, PooledConn,
 };
 
 /// True when `e` is a unique-constraint violation (either backend).

@@ -1,10 +1,10 @@
 //! Pure domain types and rules, grouped by area as `services/` and `http/` are:
 //! - shared kernel: [`money`], [`ids`], [`clock`], [`role`], [`codes`], [`stored`];
-//! - [`billing`]: products and prices, invoices, the ledger;
-//! - [`parties`]: providers;
-//! - [`licensing`]: licence terms;
-//! - [`exams`]: retakes, vouchers, fee split policies;
-//! - [`credentials`]: the credential catalogue, levels and composite awards.
+//! - [`billing`] — products and prices, invoices, the ledger;
+//! - [`parties`] — providers;
+//! - [`licensing`] — licence terms;
+//! - [`exams`] — retakes, vouchers, fee split policies;
+//! - [`credentials`] — the credential catalogue, levels and composite awards.
 //!
 //! Nothing here does I/O or imports actix, diesel, stripe or lettre; every rule is a
 //! function of its inputs (time included: see [`clock`]), so it can be tested alone.

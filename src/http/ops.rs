@@ -3,7 +3,6 @@
 //! and the ReDoc page. (`/openapi.json` is the document of [`super::openapi`].)
 
 use actix_web::{get, web, HttpResponse};
-use diesel::connection::SimpleConnection;
 use prometheus::{Encoder, TextEncoder};
 
 use crate::services::{AppContext, ServiceError};
@@ -89,12 +88,7 @@ pub async fn healthz() -> HttpResponse {
 ))]
 #[get("/readyz")]
 pub async fn readyz(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
-    let result = ctx
-        .db(|c| {
-            c.batch_execute("SELECT 1")?;
-            Ok::<_, ServiceError>(())
-        })
-        .await;
+    let result = ctx.ready().await;
     match result {
         Ok(()) => {
             Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"})))

@@ -11,12 +11,12 @@
 //! - plumbing below everything: [`idempotency`], [`outbox`], [`pagination`], and
 //!   [`lookups`] (shared reads of vendors, candidates, the credential catalogue and
 //!   levels);
-//! - [`parties`]: providers, API clients and tokens, candidates, testing vendors;
-//! - [`billing`]: catalogue, invoices, payments, customer credit, ledger — it knows
+//! - [`parties`] — providers, API clients and tokens, candidates, testing vendors;
+//! - [`billing`] — catalogue, invoices, payments, customer credit, ledger — it knows
 //!   nothing of what is sold;
-//! - [`licensing`]: course-content licences (uses billing);
-//! - [`credentials`]: certifications and verification;
-//! - [`exams`]: exam catalogue, split policies, orders, attempts, payouts (uses
+//! - [`licensing`] — course-content licences (uses billing);
+//! - [`credentials`] — certifications and verification;
+//! - [`exams`] — exam catalogue, split policies, orders, attempts, payouts (uses
 //!   billing and credentials);
 //! - on top: [`checkout`] (purchases with their payment details) and
 //!   [`fulfilment`] (what a paid invoice delivers, by its subject).
@@ -148,6 +148,12 @@ pub struct AppContext {
 }
 
 impl AppContext {
+    /// Readiness: a pooled connection answers a trivial query
+    /// ([`crate::db::ping`]). Errors: the pool or the database is unavailable.
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        self.db(|c| Ok(crate::db::ping(c)?)).await
+    }
+
     /// Runs blocking database work `f` on the blocking thread pool with a pooled
     /// connection.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ServiceError>

@@ -2,8 +2,10 @@
 //! whole suite runs once per backend (`ACCREDIT_TEST_DATABASE=sqlite|postgres`).
 
 mod auth;
+mod certifications;
 mod exams;
 mod helpers;
+mod invoices;
 mod licences;
 mod lists;
 mod ops;

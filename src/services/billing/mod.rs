@@ -4,6 +4,7 @@
 //! the fulfilment of a paid invoice is given to [`payments::apply`] from above
 //! (`services::fulfilment`).
 
+pub mod buyer;
 pub mod catalogue;
 pub mod customer_credits;
 pub mod invoicing;
