@@ -71,7 +71,7 @@ impl Application {
             // voucher code, say — into a label, and grow the label set without bound.
             .mask_unmatched_patterns("UNMATCHED")
             .build()
-            .map_err(|e| anyhow::anyhow!("building the request metrics: {e}"))?;
+            .map_err(|e| anyhow::anyhow!(e).context("building the request metrics"))?;
         let registry = MetricsRegistry(metrics.registry.clone());
         let metrics_server = match &ctx.settings.metrics_bind {
             Some(bind) => Some(metrics_server(registry.clone(), bind)?),

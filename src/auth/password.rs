@@ -6,13 +6,12 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 /// Hashes `secret` into a PHC string (`$argon2id$v=19$…`).
-/// Errors: only on internal parameter errors, reported as text.
-pub fn hash_secret(secret: &str) -> Result<String, String> {
+/// Errors: [`argon2::password_hash::Error`], only on internal parameter errors.
+pub fn hash_secret(secret: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
 }
 
 /// Verifies `secret` against a PHC string in constant time; false on any mismatch

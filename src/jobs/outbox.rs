@@ -16,7 +16,7 @@ use crate::db::models::OutboxRow;
 use crate::db::schema::{invoices as inv, outbox as ob};
 use crate::db::{write_transaction, DbConn};
 use crate::integrations::mail::{Attachment, EmailTemplates, Mailer};
-use crate::services::outbox::{AttachmentRef, EmailJob, KIND_EMAIL};
+use crate::services::outbox::{AttachmentRef, EmailJob, OutboxStatus, KIND_EMAIL};
 use crate::services::{naive, AppContext, ServiceError};
 
 const LEASE: Duration = Duration::from_secs(300);
@@ -34,7 +34,7 @@ fn claim(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<OutboxRow>, Servic
     write_transaction(conn, |conn| {
         let n = naive(now);
         let due = ob::status
-            .eq("pending")
+            .eq(OutboxStatus::Pending.as_str())
             .and(ob::next_attempt_at.le(n))
             .and(ob::locked_until.is_null().or(ob::locked_until.lt(n)));
         let ids: Vec<String> = match conn {
@@ -181,7 +181,7 @@ impl OutboxWorker {
                 match result {
                     Ok(()) => diesel::update(ob::table.find(&row.id))
                         .set((
-                            ob::status.eq("done"),
+                            ob::status.eq(OutboxStatus::Done.as_str()),
                             ob::attempts.eq(attempts),
                             ob::locked_until.eq(None::<chrono::NaiveDateTime>),
                             ob::completed_at.eq(Some(naive(now))),
@@ -196,7 +196,12 @@ impl OutboxWorker {
                         }
                         diesel::update(ob::table.find(&row.id))
                             .set((
-                                ob::status.eq(if dead { "dead" } else { "pending" }),
+                                ob::status.eq(if dead {
+                                    OutboxStatus::Dead
+                                } else {
+                                    OutboxStatus::Pending
+                                }
+                                .as_str()),
                                 ob::attempts.eq(attempts),
                                 ob::locked_until.eq(None::<chrono::NaiveDateTime>),
                                 ob::next_attempt_at.eq(naive(now + backoff(attempts))),

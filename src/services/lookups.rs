@@ -16,7 +16,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::domain::credentials::catalogue::{CertStatus, CredentialRule, HeldCredential, Tier};
-use crate::domain::credentials::levels::{self, Level};
+use crate::domain::credentials::levels::{self, ContributionStatus, Level};
 use crate::domain::ids::{CandidateId, VendorId};
 
 use crate::services::ServiceError;
@@ -45,7 +45,7 @@ pub fn find_candidate(conn: &mut DbConn, id: CandidateId) -> Result<CandidateRow
 pub fn verified_credits(conn: &mut DbConn, id: CandidateId) -> Result<i64, ServiceError> {
     let credits: Vec<i32> = co::table
         .filter(co::candidate_id.eq(id.to_string()))
-        .filter(co::status.eq("verified"))
+        .filter(co::status.eq(ContributionStatus::Verified.as_str()))
         .select(co::credits)
         .load(conn)?;
     Ok(credits.into_iter().map(i64::from).sum())

@@ -169,7 +169,9 @@ impl AppContext {
             f(&mut conn)
         })
         .await
-        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        .map_err(|e| {
+            ServiceError::Internal(anyhow::Error::new(e).context("blocking task failed"))
+        })?
     }
 }
 

@@ -13,6 +13,19 @@ use crate::domain::ids::{CertificationId, InvoiceId, OutboxId};
 
 use crate::services::{naive, ServiceError};
 
+crate::stored_enum! {
+    /// Delivery state of an outbox row: `pending → done`, or `pending → dead` after
+    /// the last failed attempt.
+    pub enum OutboxStatus {
+        /// Waiting for (another) attempt.
+        Pending = "pending",
+        /// Delivered.
+        Done = "done",
+        /// Gave up after the maximum number of attempts.
+        Dead = "dead",
+    }
+}
+
 /// Something to attach, resolved when the mail is sent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -58,7 +71,7 @@ pub fn enqueue_email(
             id: id.to_string(),
             kind: KIND_EMAIL.to_owned(),
             payload,
-            status: "pending".to_owned(),
+            status: OutboxStatus::Pending.as_str().to_owned(),
             attempts: 0,
             next_attempt_at: naive(now),
             locked_until: None,

@@ -84,6 +84,20 @@ pub fn composites_completed(
     }
 }
 
+crate::stored_enum! {
+    /// Review state of a community contribution a candidate submits for credits:
+    /// `submitted → verified | rejected`. Only verified credits count toward the
+    /// `professional` and `expert` levels.
+    pub enum ContributionStatus {
+        /// Awaiting an admin's review.
+        Submitted = "submitted",
+        /// Verified; its credits count.
+        Verified = "verified",
+        /// Rejected; no credits.
+        Rejected = "rejected",
+    }
+}
+
 /// The candidate's level on `on` (docs/domain.md, "Credentials, levels and the exam catalogue"); the highest
 /// reached wins, `None` when none is.
 ///

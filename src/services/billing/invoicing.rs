@@ -6,6 +6,7 @@
 //! queues the "invoice issued" email. The invoice is immutable from then on
 //! (enforced by database triggers too); only status and amount paid move.
 
+use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -197,7 +198,7 @@ pub fn issue(
             format!("Tax charged at {}.{:02} %.", tax_bp / 100, tax_bp % 100)
         }],
     };
-    let pdf = render_invoice(&doc).map_err(|e| anyhow::anyhow!("rendering invoice PDF: {e}"))?;
+    let pdf = render_invoice(&doc).context("rendering invoice PDF")?;
     let pdf_sha256 = hex::encode(Sha256::digest(&pdf));
 
     let to_json = |v: &PartySnapshot| serde_json::to_string(v).map_err(anyhow::Error::new);
@@ -280,8 +281,7 @@ pub fn issue(
         amount: tax,
     });
     if !total.is_zero() {
-        let entry = JournalEntry::new(postings)
-            .map_err(|e| anyhow::anyhow!("invoice ledger entry: {e}"))?;
+        let entry = JournalEntry::new(postings).context("invoice ledger entry")?;
         ledger::post(
             conn,
             &entry,

@@ -12,6 +12,7 @@
 //! transaction. The unique index `certifications_live_once` covers only live records
 //! (`valid`, `suspended`), so history keeps every expired (and revoked) one.
 
+use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -84,8 +85,8 @@ pub struct Certification {
 }
 
 fn status_on(r: &CertificationRow, today: NaiveDate) -> String {
-    if r.status == "valid" && r.expires_on.is_some_and(|e| today >= e) {
-        "expired".into()
+    if r.status == CertStatus::Valid.as_str() && r.expires_on.is_some_and(|e| today >= e) {
+        CertStatus::Expired.as_str().into()
     } else {
         r.status.clone()
     }
@@ -181,7 +182,7 @@ fn award_one(
             Basis::BootstrapReview(c) => Some(c.clone()),
             _ => None,
         },
-        status: "valid".into(),
+        status: CertStatus::Valid.as_str().into(),
         status_reason: None,
         component_revoked: false,
         level: None,
@@ -217,8 +218,7 @@ fn award_one(
         ),
         issuer_name: settings.seller.legal_name.clone(),
     };
-    let pdf =
-        render_certificate(&doc).map_err(|e| anyhow::anyhow!("rendering certificate: {e}"))?;
+    let pdf = render_certificate(&doc).context("rendering certificate")?;
     row.pdf_sha256 = hex::encode(Sha256::digest(&pdf));
     row.pdf = pdf;
     row.level = level.map(|l| l.as_str().to_owned());
@@ -362,7 +362,7 @@ pub fn change_status(
     let reason = required_text("reason", &input.reason, 2000)
         .map_err(|e| ServiceError::invalid("reason", e))?;
     let row = find(conn, id, Scope::All)?;
-    if row.status == "revoked" {
+    if row.status == CertStatus::Revoked.as_str() {
         return Err(ServiceError::Conflict {
             kind: "certification-revoked",
             detail: "the certification is revoked; revocation is final".into(),
@@ -375,7 +375,12 @@ pub fn change_status(
                 .into(),
         });
     }
-    let status = if revoke { "revoked" } else { "suspended" };
+    let status = if revoke {
+        CertStatus::Revoked
+    } else {
+        CertStatus::Suspended
+    }
+    .as_str();
     diesel::update(ce::table.find(&row.id))
         .set((
             ce::status.eq(status),
@@ -392,7 +397,7 @@ pub fn change_status(
             ce::table
                 .filter(ce::candidate_id.eq(&row.candidate_id))
                 .filter(ce::credential_code.eq_any(&composites))
-                .filter(ce::status.ne("revoked")),
+                .filter(ce::status.ne(CertStatus::Revoked.as_str())),
         )
         .set((
             ce::component_revoked.eq(true),

@@ -30,6 +30,7 @@ use crate::domain::billing::invoice::InvoiceSubject;
 use crate::domain::codes::VoucherCode;
 use crate::domain::credentials::catalogue::{missing_prerequisites, CertStatus};
 use crate::domain::exams::orders::{ExamOrderStatus, VoucherStatus};
+use crate::domain::exams::payout::PartnerType;
 use crate::domain::exams::schedule;
 use crate::domain::exams::split::fee_split_entry;
 use crate::domain::exams::split::{policy_in_force, split_fee, SplitParts, SplitPolicy};
@@ -356,7 +357,7 @@ pub fn fulfil_order(
                     r.testing_vendor_bp.into(),
                     r.referring_provider_bp.into(),
                 )
-                .map_err(|e| anyhow::anyhow!("stored policy invalid: {e}"))?,
+                .context("stored policy invalid")?,
             })
         })
         .collect::<Result<_, ServiceError>>()?;
@@ -389,20 +390,20 @@ pub fn fulfil_order(
         Ok(())
     };
     payable(
-        "testing_vendor",
+        PartnerType::TestingVendor.as_str(),
         &order.testing_vendor_id,
         split.testing_vendor,
         conn,
     )?;
     if let Some(referrer) = &order.referring_provider_id {
         payable(
-            "referring_provider",
+            PartnerType::ReferringProvider.as_str(),
             referrer,
             split.referring_provider,
             conn,
         )?;
     }
-    if let Some(entry) = fee_split_entry(&split).map_err(|e| anyhow::anyhow!("split entry: {e}"))? {
+    if let Some(entry) = fee_split_entry(&split).context("split entry")? {
         ledger::post(
             conn,
             &entry,

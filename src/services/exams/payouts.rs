@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,7 @@ use crate::db::models::{PayableRow, PayoutRow};
 use crate::db::schema::{payables as pb, payouts as po};
 use crate::db::{write_transaction, DbConn};
 use crate::domain::billing::ledger::{JournalEntry, LedgerAccount};
+use crate::domain::exams::payout::{PartnerType, PayoutMethod, PayoutStatus};
 use crate::domain::ids::PayoutId;
 use crate::domain::money::{Currency, Money};
 use crate::domain::parties::provider::required_text;
@@ -112,14 +114,14 @@ pub fn balances(conn: &mut DbConn) -> Result<Vec<PartnerBalance>, ServiceError> 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayout {
-    /// `testing_vendor` or `referring_provider`.
-    pub partner_type: String,
+    /// Who is paid.
+    pub partner_type: PartnerType,
     /// Vendor or provider id.
     pub partner_id: String,
     /// Currency of the payables to settle.
     pub currency: Currency,
     /// `bank_transfer` (recorded after sending) or `stripe_transfer`.
-    pub method: String,
+    pub method: PayoutMethod,
     /// Bank reference of the outgoing transfer (ignored for `stripe_transfer`).
     #[serde(default)]
     pub reference: String,
@@ -131,33 +133,33 @@ pub struct Payout {
     /// Id.
     pub id: PayoutId,
     /// Partner type.
-    pub partner_type: String,
+    pub partner_type: PartnerType,
     /// Partner id.
     pub partner_id: String,
     /// Amount paid out.
     pub amount: Money,
     /// Method.
-    pub method: String,
+    pub method: PayoutMethod,
     /// Bank reference, or the Stripe transfer id.
     pub reference: String,
     /// `pending` (Stripe transfer not yet confirmed) or `paid`.
-    pub status: String,
+    pub status: PayoutStatus,
 }
 
 fn validate(
     conn: &mut DbConn,
     input: &NewPayout,
 ) -> Result<(String, Option<String>), ServiceError> {
-    check_partner_type(input)?;
-    let reference = if input.method == "stripe_transfer" && input.reference.trim().is_empty() {
-        "stripe".to_owned()
-    } else {
-        required_text("reference", &input.reference, 140)
-            .map_err(|e| ServiceError::invalid("reference", e))?
-    };
-    let account = match (input.partner_type.as_str(), input.method.as_str()) {
-        (_, "bank_transfer") => None,
-        ("testing_vendor", "stripe_transfer") => {
+    let reference =
+        if input.method == PayoutMethod::StripeTransfer && input.reference.trim().is_empty() {
+            "stripe".to_owned()
+        } else {
+            required_text("reference", &input.reference, 140)
+                .map_err(|e| ServiceError::invalid("reference", e))?
+        };
+    let account = match (input.partner_type, input.method) {
+        (_, PayoutMethod::BankTransfer) => None,
+        (PartnerType::TestingVendor, PayoutMethod::StripeTransfer) => {
             let id = input
                 .partner_id
                 .parse()
@@ -171,16 +173,10 @@ fn validate(
                 )
             })?)
         }
-        ("referring_provider", "stripe_transfer") => {
+        (PartnerType::ReferringProvider, PayoutMethod::StripeTransfer) => {
             return Err(ServiceError::invalid(
                 "method",
                 "providers have no Stripe Connect account; pay by bank_transfer",
-            ))
-        }
-        _ => {
-            return Err(ServiceError::invalid(
-                "method",
-                "must be bank_transfer or stripe_transfer",
             ))
         }
     };
@@ -199,7 +195,7 @@ fn lock_open_payables(
 ) -> Result<Vec<PayableRow>, ServiceError> {
     let open = || {
         pb::table
-            .filter(pb::partner_type.eq(&input.partner_type))
+            .filter(pb::partner_type.eq(input.partner_type.as_str()))
             .filter(pb::partner_id.eq(&input.partner_id))
             .filter(pb::currency.eq(input.currency.code()))
             .filter(pb::payout_id.is_null())
@@ -244,7 +240,7 @@ fn reserve(
         });
     }
     let amount = partner_total(
-        &input.partner_type,
+        input.partner_type.as_str(),
         &input.partner_id,
         input.currency,
         total,
@@ -253,11 +249,11 @@ fn reserve(
     diesel::insert_into(po::table)
         .values(&PayoutRow {
             id: id.to_string(),
-            partner_type: input.partner_type.clone(),
+            partner_type: input.partner_type.as_str().to_owned(),
             partner_id: input.partner_id.clone(),
             amount_minor: amount.amount_minor,
             currency: input.currency.code().to_owned(),
-            method: input.method.clone(),
+            method: input.method.as_str().to_owned(),
             reference: reference.to_owned(),
             stripe_transfer_id: None,
             created_by: by.to_owned(),
@@ -280,12 +276,12 @@ fn reserve(
     }
     Ok(Payout {
         id,
-        partner_type: input.partner_type.clone(),
+        partner_type: input.partner_type,
         partner_id: input.partner_id.clone(),
         amount,
-        method: input.method.clone(),
+        method: input.method,
         reference: reference.to_owned(),
-        status: "pending".into(),
+        status: PayoutStatus::Pending,
     })
 }
 
@@ -297,7 +293,7 @@ fn settle(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let entry = JournalEntry::transfer(LedgerAccount::PartnerPayables, cash, payout.amount)
-        .map_err(|e| anyhow::anyhow!("payout entry: {e}"))?;
+        .context("payout ledger entry")?;
     ledger::post(
         conn,
         &entry,
@@ -309,7 +305,7 @@ fn settle(
         "payout",
         &payout.id.to_string(),
     )?;
-    payout.status = "paid".into();
+    payout.status = PayoutStatus::Paid;
     Ok(())
 }
 
@@ -322,7 +318,7 @@ pub fn pay_by_bank(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Payout, ServiceError> {
-    if input.method != "bank_transfer" {
+    if input.method != PayoutMethod::BankTransfer {
         return Err(ServiceError::invalid(
             "method",
             "this path records bank transfers only",
@@ -334,17 +330,6 @@ pub fn pay_by_bank(
     Ok(payout)
 }
 
-fn check_partner_type(input: &NewPayout) -> Result<(), ServiceError> {
-    if ["testing_vendor", "referring_provider"].contains(&input.partner_type.as_str()) {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid(
-            "partner_type",
-            "must be testing_vendor or referring_provider",
-        ))
-    }
-}
-
 /// Pays a partner (finance): bank payouts in one transaction, Stripe Connect
 /// transfers in two phases (see the module doc). Idempotent per `scope`.
 pub async fn pay(
@@ -353,7 +338,7 @@ pub async fn pay(
     input: NewPayout,
     by: String,
 ) -> Result<StoredResponse, ServiceError> {
-    if input.method != "stripe_transfer" {
+    if input.method != PayoutMethod::StripeTransfer {
         return crate::services::idempotency::run(
             ctx,
             scope,
@@ -396,7 +381,7 @@ pub async fn pay(
         Err(replay) => return Ok(replay),
         Ok(p) => p,
     };
-    if payout.status != "paid" {
+    if payout.status != PayoutStatus::Paid {
         let id = payout.id.to_string();
         let transfer = stripe
             .create_transfer(
@@ -447,17 +432,22 @@ fn load(conn: &mut DbConn, id: &str) -> Result<Payout, ServiceError> {
         .find(id)
         .select(PayoutRow::as_select())
         .first(conn)?;
-    let settled = r.method == "bank_transfer" || r.stripe_transfer_id.is_some();
+    let method = PayoutMethod::from_stored(&r.method).context("payout method")?;
+    let settled = method == PayoutMethod::BankTransfer || r.stripe_transfer_id.is_some();
     Ok(Payout {
-        id: r.id.parse().map_err(anyhow::Error::new)?,
-        partner_type: r.partner_type,
+        id: r.id.parse().context("payout id")?,
+        partner_type: PartnerType::from_stored(&r.partner_type).context("payout partner type")?,
         partner_id: r.partner_id,
         amount: Money::new(
             r.amount_minor,
             Currency::parse(&r.currency).map_err(anyhow::Error::new)?,
         ),
-        method: r.method,
+        method,
         reference: r.reference,
-        status: if settled { "paid" } else { "pending" }.into(),
+        status: if settled {
+            PayoutStatus::Paid
+        } else {
+            PayoutStatus::Pending
+        },
     })
 }

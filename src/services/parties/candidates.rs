@@ -1,6 +1,7 @@
 //! Candidates (test-takers): sign-up, password login, their record with the derived
 //! level, admin-recorded equivalent experience, and community contributions.
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use crate::auth::Principal;
 use crate::db::models::{CandidateRow, ContributionRow, EquivalentExperienceRow};
 use crate::db::schema::{candidates as cd, contributions as co, equivalent_experiences as ee};
 use crate::db::{is_unique_violation, DbConn};
-use crate::domain::credentials::levels::Level;
+use crate::domain::credentials::levels::{ContributionStatus, Level};
 use crate::domain::ids::{CandidateId, ContributionId};
 use crate::domain::parties::provider::{required_text, CountryCode, EmailAddress};
 use crate::domain::role::Role;
@@ -86,7 +87,7 @@ pub fn sign_up(
         return Err(ServiceError::Validation(errors));
     };
     let id = CandidateId::new();
-    let hash = hash_secret(&input.password).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    let hash = hash_secret(&input.password).context("hashing the password")?;
     let res = diesel::insert_into(cd::table)
         .values(&CandidateRow {
             id: id.to_string(),
@@ -251,7 +252,7 @@ pub fn submit_contribution(
         id: ContributionId::new().to_string(),
         candidate_id: id.to_string(),
         description,
-        status: "submitted".into(),
+        status: ContributionStatus::Submitted.as_str().into(),
         credits: 0,
         reviewed_by: None,
         created_at: naive(now),
@@ -286,7 +287,7 @@ pub fn review_contribution(
         .first(conn)
         .optional()?
         .ok_or(ServiceError::NotFound("contribution"))?;
-    if row.status != "submitted" {
+    if row.status != ContributionStatus::Submitted.as_str() {
         return Err(ServiceError::Conflict {
             kind: "contribution-reviewed",
             detail: "this contribution was already reviewed".into(),
@@ -299,9 +300,9 @@ pub fn review_contribution(
         ));
     }
     let (status, credits) = if input.verified {
-        ("verified", input.credits)
+        (ContributionStatus::Verified.as_str(), input.credits)
     } else {
-        ("rejected", 0)
+        (ContributionStatus::Rejected.as_str(), 0)
     };
     diesel::update(co::table.find(&row.id))
         .set((

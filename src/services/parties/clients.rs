@@ -1,6 +1,7 @@
 //! API clients (OAuth 2.0 client-credentials identities, RFC 6749 §4.4) and the
 //! access tokens they obtain. Secrets are shown once and stored only as argon2id hashes.
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,7 @@ pub fn create(
     };
     let id = ClientId::new();
     let secret = generate_secret();
-    let hash = hash_secret(&secret).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    let hash = hash_secret(&secret).context("hashing the client secret")?;
     diesel::insert_into(c::table)
         .values(&ApiClientRow {
             id: id.to_string(),
