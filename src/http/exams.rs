@@ -22,8 +22,8 @@ use super::extract::{
     AdminOnly, AnyRole, AttemptReaders, Caller, CandidateOnly, CandidateReaders, IdempotencyKey,
     MoneyStaff, VendorOnly,
 };
+use super::parties::providers::NewClient;
 use super::problem::{ApiError, ProblemDetails};
-use super::providers::NewClient;
 use super::respond;
 
 /// Registers a testing vendor (admin).
@@ -66,7 +66,7 @@ pub async fn create_vendor_client(
     let r = idempotency::run(
         &ctx,
         scope,
-        super::providers::without_secret,
+        super::parties::providers::without_secret,
         move |c, now| {
             respond::created(
                 201,

@@ -1,26 +1,24 @@
-//! The HTTP edge: actix handlers (one module per resource), request extractors,
-//! RFC 9457 errors, and the OpenAPI document generated from the handlers.
+//! The HTTP edge: actix handlers grouped by area as `services/` and `domain/` are
+//! ([`billing`], [`parties`], [`licensing`], [`exams`], [`credentials`]), with the
+//! shared edge below them: request extractors ([`extract`]), RFC 9457 errors
+//! ([`problem`], [`edge`]), health and metrics ([`ops`]), the token endpoint
+//! ([`auth`]) and the OpenAPI document generated from the handlers ([`openapi`]).
 //!
 //! Handlers authenticate and authorise, shape requests into service calls, and
 //! shape results into responses; they hold no business rules and no SQL.
 
 pub mod auth;
-pub mod candidates;
-pub mod certifications;
-pub mod clients;
+pub mod billing;
+pub mod credentials;
 pub mod edge;
 pub mod exams;
 pub mod extract;
-pub mod invoices;
-pub mod ledger;
-pub mod licences;
+pub mod licensing;
 pub mod openapi;
 pub mod ops;
+pub mod parties;
 pub mod problem;
-pub mod products;
-pub mod providers;
 pub mod respond;
-pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -30,31 +28,31 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::readyz)
         .service(ops::jwks)
         .service(auth::token)
-        .service(providers::create)
-        .service(providers::list)
-        .service(providers::get)
-        .service(providers::create_client)
-        .service(products::list)
-        .service(products::get)
-        .service(products::add_price)
-        .service(licences::purchase)
-        .service(licences::list)
-        .service(licences::get)
-        .service(licences::renew)
-        .service(invoices::list)
-        .service(invoices::get)
-        .service(invoices::pdf)
-        .service(invoices::record_payment)
-        .service(invoices::list_payments)
-        .service(invoices::list_customer_credits)
-        .service(ledger::trial_balance)
-        .service(webhooks::stripe)
-        .service(candidates::sign_up)
-        .service(candidates::login)
-        .service(candidates::get)
-        .service(candidates::grant_equivalent)
-        .service(candidates::submit_contribution)
-        .service(candidates::review_contribution)
+        .service(parties::providers::create)
+        .service(parties::providers::list)
+        .service(parties::providers::get)
+        .service(parties::providers::create_client)
+        .service(billing::products::list)
+        .service(billing::products::get)
+        .service(billing::products::add_price)
+        .service(licensing::purchase)
+        .service(licensing::list)
+        .service(licensing::get)
+        .service(licensing::renew)
+        .service(billing::invoices::list)
+        .service(billing::invoices::get)
+        .service(billing::invoices::pdf)
+        .service(billing::invoices::record_payment)
+        .service(billing::invoices::list_payments)
+        .service(billing::invoices::list_customer_credits)
+        .service(billing::ledger::trial_balance)
+        .service(billing::webhooks::stripe)
+        .service(parties::candidates::sign_up)
+        .service(parties::candidates::login)
+        .service(parties::candidates::get)
+        .service(parties::candidates::grant_equivalent)
+        .service(parties::candidates::submit_contribution)
+        .service(parties::candidates::review_contribution)
         .service(exams::create_vendor)
         .service(exams::create_vendor_client)
         .service(exams::list_exams)
@@ -68,12 +66,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(exams::get_attempt)
         .service(exams::payables)
         .service(exams::pay)
-        .service(certifications::bootstrap)
-        .service(certifications::list)
-        .service(certifications::certificate)
-        .service(certifications::suspend)
-        .service(certifications::revoke)
-        .service(certifications::verify)
-        .service(clients::list)
-        .service(clients::revoke);
+        .service(credentials::bootstrap)
+        .service(credentials::list)
+        .service(credentials::certificate)
+        .service(credentials::suspend)
+        .service(credentials::revoke)
+        .service(credentials::verify)
+        .service(parties::clients::list)
+        .service(parties::clients::revoke);
 }

@@ -14,7 +14,7 @@ use crate::services::billing::stripe_payments::WebhookOutcome;
 use crate::services::fulfilment;
 use crate::services::AppContext;
 
-use super::problem::ApiError;
+use crate::http::problem::ApiError;
 
 /// Signature tolerance in seconds (Stripe's default).
 pub const TOLERANCE_SECS: i64 = 300;
@@ -25,8 +25,8 @@ pub const TOLERANCE_SECS: i64 = 300;
     params(("Stripe-Signature" = String, Header)),
     responses(
         (status = 200, description = "Accepted (including duplicates and ignored types)", body = serde_json::Value),
-        (status = 400, description = "Missing, bad or stale signature; malformed event", body = super::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "Stripe is not configured", body = super::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "Missing, bad or stale signature; malformed event", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Stripe is not configured", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ))]
 #[post("/v1/webhooks/stripe")]
 pub async fn stripe(

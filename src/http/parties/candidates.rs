@@ -13,11 +13,11 @@ use crate::services::parties::candidates::{
 use crate::services::parties::clients::{self, AccessToken};
 use crate::services::AppContext;
 
-use super::extract::{
+use crate::http::extract::{
     rate_limit, AdminOnly, Caller, CandidateOnly, CandidateReaders, IdempotencyKey,
 };
-use super::problem::{ApiError, ProblemDetails};
-use super::respond;
+use crate::http::problem::{ApiError, ProblemDetails};
+use crate::http::respond;
 
 /// The idempotency scope of anonymous sign-ups (there is no caller identity yet).
 const SIGN_UP_CALLER: &str = "anonymous:sign-up";

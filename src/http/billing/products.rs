@@ -7,9 +7,9 @@ use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
-use super::extract::{AdminOnly, AnyRole, Caller, IdempotencyKey};
-use super::problem::{ApiError, ProblemDetails};
-use super::respond;
+use crate::http::extract::{AdminOnly, AnyRole, Caller, IdempotencyKey};
+use crate::http::problem::{ApiError, ProblemDetails};
+use crate::http::respond;
 
 /// The catalogue with prices in force (any authenticated caller), cursor-paginated
 /// in code order.

@@ -5,8 +5,8 @@ use actix_web::{get, web, HttpResponse};
 use crate::services::billing::ledger::{self, TrialBalance};
 use crate::services::AppContext;
 
-use super::extract::{Caller, MoneyStaff};
-use super::problem::ApiError;
+use crate::http::extract::{Caller, MoneyStaff};
+use crate::http::problem::ApiError;
 
 /// The trial balance: debit and credit totals per account and currency, each
 /// account's normal side, and `balanced: true` when debits equal credits in every

@@ -12,9 +12,9 @@ use crate::services::parties::clients::{self, ClientCredentials};
 use crate::services::parties::providers::{self, NewProvider, Provider};
 use crate::services::AppContext;
 
-use super::extract::{AdminOnly, Caller, IdempotencyKey, MoneyStaff, Readers};
-use super::problem::{ApiError, ProblemDetails};
-use super::respond;
+use crate::http::extract::{AdminOnly, Caller, IdempotencyKey, MoneyStaff, Readers};
+use crate::http::problem::{ApiError, ProblemDetails};
+use crate::http::respond;
 
 /// Registers a provider (admin).
 #[utoipa::path(tag = "providers", security(("bearer" = [])),

@@ -10,9 +10,9 @@ use crate::services::parties::clients::{self, ApiClient, Revocation};
 use crate::services::parties::providers::{Page, PageRequest};
 use crate::services::AppContext;
 
-use super::extract::{AdminOnly, Caller, IdempotencyKey};
-use super::problem::{ApiError, ProblemDetails};
-use super::respond;
+use crate::http::extract::{AdminOnly, Caller, IdempotencyKey};
+use crate::http::problem::{ApiError, ProblemDetails};
+use crate::http::respond;
 
 /// Lists API clients with their status (admin), cursor-paginated. Secrets are
 /// never shown.

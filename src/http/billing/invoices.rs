@@ -11,9 +11,9 @@ use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
-use super::extract::{Caller, IdempotencyKey, InvoiceReaders, MoneyStaff};
-use super::problem::{ApiError, ProblemDetails};
-use super::respond;
+use crate::http::extract::{Caller, IdempotencyKey, InvoiceReaders, MoneyStaff};
+use crate::http::problem::{ApiError, ProblemDetails};
+use crate::http::respond;
 
 /// One invoice (a provider sees only its own).
 #[utoipa::path(tag = "invoices", security(("bearer" = [])), params(("id" = InvoiceId, Path)),
