@@ -76,6 +76,20 @@ pub async fn buy_voucher(
     }
     let order = app.post("/v1/exam-orders", token, &body).await;
     assert_eq!(order.status, 201, "{}", order.body);
+    let invoice = app
+        .get(
+            &format!(
+                "/v1/invoices/{}",
+                order.body["invoice_id"].as_str().unwrap()
+            ),
+            token,
+        )
+        .await;
+    assert_eq!(
+        invoice.body["subject"],
+        json!({"kind": "exam_order", "id": order.body["id"]}),
+        "the fee invoice is for this exam order"
+    );
     let paid = app
         .pay_by_bank(
             order.body["invoice_id"].as_str().unwrap(),

@@ -29,6 +29,17 @@ async fn full_sale_with_manual_payment() {
     assert_eq!(inv.status, 200);
     assert_eq!(inv.body["number"], format!("ACC-{year}-000001"));
     assert_eq!(inv.body["status"], "open");
+    // The invoice records what it is for: the licence's first term.
+    assert_eq!(inv.body["subject"]["kind"], "licence_term");
+    let licence = app.get(&format!("/v1/licences/{licence_id}"), &token).await;
+    assert!(
+        licence
+            .body
+            .to_string()
+            .contains(inv.body["subject"]["id"].as_str().unwrap()),
+        "the subject names a term of this licence: {}",
+        licence.body
+    );
     assert_eq!(
         inv.body["total"],
         json!({"amount_minor": 250000, "currency": "USD"})

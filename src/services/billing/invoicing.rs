@@ -363,6 +363,9 @@ pub struct Invoice {
     pub number: String,
     /// Status.
     pub status: InvoiceStatus,
+    /// What the invoice is for (`{"kind": "licence_term" | "exam_order", "id"}`);
+    /// paying it in full fulfils exactly this.
+    pub subject: InvoiceSubject,
     /// Buyer provider.
     pub provider_id: Option<ProviderId>,
     /// Seller block as issued.
@@ -403,6 +406,8 @@ fn view(h: InvoiceHeaderRow, lines: Vec<InvoiceLineRow>) -> Result<Invoice, Serv
         number: h.number,
         status: InvoiceStatus::parse(&h.status)
             .ok_or_else(|| anyhow::anyhow!("bad status {}", h.status))?,
+        subject: InvoiceSubject::from_stored(&h.subject_kind, &h.subject_id)
+            .context("invoice subject")?,
         provider_id: h
             .provider_id
             .map(|p| p.parse())

@@ -51,9 +51,9 @@ pub struct LicenceTerm {
     /// Id.
     pub id: LicenceTermId,
     /// `initial` or `renewal`.
-    pub kind: String,
+    pub kind: LicenceTermKind,
     /// `awaiting_payment` or `paid`.
-    pub state: String,
+    pub state: LicenceTermState,
     /// The term's invoice.
     pub invoice_id: InvoiceId,
     /// First valid day (set on payment).
@@ -111,8 +111,8 @@ fn view(
         .map(|t| {
             Ok(LicenceTerm {
                 id: parse(&t.id)?,
-                kind: t.kind,
-                state: t.state,
+                kind: LicenceTermKind::from_stored(&t.kind).context("licence term kind")?,
+                state: LicenceTermState::from_stored(&t.state).context("licence term state")?,
                 invoice_id: parse(&t.invoice_id)?,
                 starts_on: t.starts_on,
                 expires_on: t.expires_on,
