@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::exams::{candidate, sit, vendor};
+use crate::exams::{buy_voucher, candidate, sit, vendor};
 use crate::helpers::{Options, TestApp};
 
 /// Walks `path` page by page with `limit`, following `next_cursor` until it is
@@ -277,28 +277,8 @@ async fn pcep_expires_after_36_months(app: &TestApp) {
 
 /// Orders PCEP, pays it by bank transfer today, sits and passes it; returns the attempt.
 async fn earn_pcep(app: &TestApp, token: &str, vid: &str, vtoken: &str) -> Value {
-    let order = app
-        .post(
-            "/v1/exam-orders",
-            token,
-            &json!({"exam_code": "PCEP", "testing_vendor_id": vid}),
-        )
-        .await;
-    assert_eq!(order.status, 201, "{}", order.body);
-    let paid = app
-        .pay_by_bank(
-            order.body["invoice_id"].as_str().unwrap(),
-            &app.ctx.clock.today().to_string(),
-        )
-        .await;
-    assert_eq!(paid.status, 201, "{}", paid.body);
-    let o = app
-        .get(
-            &format!("/v1/exam-orders/{}", order.body["id"].as_str().unwrap()),
-            token,
-        )
-        .await;
-    sit(app, vtoken, o.body["voucher_code"].as_str().unwrap(), true).await
+    let (_, voucher) = buy_voucher(app, token, "PCEP", vid, None).await;
+    sit(app, vtoken, &voucher, true).await
 }
 
 #[tokio::test]

@@ -7,28 +7,14 @@ use accredit::services::billing::ledger;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::exams::{candidate, vendor};
+use crate::exams::{buy_voucher, candidate, vendor};
 use crate::helpers::TestApp;
 
 /// A candidate orders PCEP at `vendor_id` and pays it by bank transfer, which
 /// books the vendor's share as a partner payable.
 async fn paid_exam_order(app: &TestApp, vendor_id: &str) {
     let (_, _, token) = candidate(app, "Payout", "Candidate").await;
-    let order = app
-        .post(
-            "/v1/exam-orders",
-            &token,
-            &json!({"exam_code": "PCEP", "testing_vendor_id": vendor_id}),
-        )
-        .await;
-    assert_eq!(order.status, 201, "{}", order.body);
-    let paid = app
-        .pay_by_bank(
-            order.body["invoice_id"].as_str().unwrap(),
-            &app.ctx.clock.today().to_string(),
-        )
-        .await;
-    assert_eq!(paid.status, 201, "{}", paid.body);
+    buy_voucher(app, &token, "PCEP", vendor_id, None).await;
 }
 
 /// What `GET /v1/payables` says the vendor is owed in USD.

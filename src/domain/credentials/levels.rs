@@ -140,40 +140,8 @@ pub fn derive_level(
 #[cfg(test)]
 mod tests {
     use super::super::catalogue::{seed_catalogue, CertStatus};
+    use super::super::test_support::*;
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    const TODAY: &str = "2026-06-15";
-
-    fn valid(code: &str) -> HeldCredential {
-        HeldCredential {
-            code: code.to_owned(),
-            status: CertStatus::Valid,
-            expires_on: None,
-        }
-    }
-
-    fn with(code: &str, status: CertStatus, expires_on: Option<&str>) -> HeldCredential {
-        HeldCredential {
-            code: code.to_owned(),
-            status,
-            expires_on: expires_on.map(d),
-        }
-    }
-
-    fn rule(code: &str) -> CredentialRule {
-        seed_catalogue()
-            .into_iter()
-            .find(|r| r.code == code)
-            .unwrap()
-    }
-
-    fn strings(codes: &[&str]) -> Vec<String> {
-        codes.iter().map(|c| (*c).to_owned()).collect()
-    }
 
     #[test]
     fn names_round_trip() {
