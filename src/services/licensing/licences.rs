@@ -25,7 +25,7 @@ use crate::domain::licensing::licence::{
 use crate::domain::parties::provider::ProviderKind;
 
 use crate::services::billing::catalogue;
-use crate::services::billing::invoicing::{self, LineInput, PaymentChannel};
+use crate::services::billing::invoicing::{self, IssuedInvoice, LineInput, PaymentChannel};
 use crate::services::billing::payments::PaymentInput;
 use crate::services::outbox::{enqueue_email, EmailJob};
 use crate::services::parties::providers::{self, Page, PageRequest};
@@ -229,32 +229,53 @@ pub fn purchase(
         })
         .execute(conn)?;
     let description = term_description(&product.product.name, seats, term_months);
-    let term_id = LicenceTermId::new();
-    let invoice = invoicing::issue(
+    let invoice = invoice_term(
         conn,
         settings,
-        &InvoiceSubject::licence_term(term_id),
-        &invoicing::Buyer::provider(&provider),
-        vec![LineInput {
+        stripe_enabled,
+        &provider,
+        licence_id,
+        LicenceTermKind::Initial,
+        LineInput {
             product,
             quantity: i64::from(seats),
             description,
             period: None,
-        }],
-        channel(stripe_enabled),
-        now,
-    )?;
-    insert_term(
-        conn,
-        term_id,
-        licence_id,
-        invoice.id,
-        LicenceTermKind::Initial,
+        },
         now,
     )?;
     let row = find_row(conn, licence_id, None)?;
     let licence = view(conn, row, settings, now.date_naive())?;
     Ok(Ordered { licence, invoice })
+}
+
+/// Issues the invoice of a new licence term to `provider` and records the term,
+/// awaiting payment, as the invoice's subject. Errors: as [`invoicing::issue`];
+/// [`ServiceError::Conflict`] `term-awaiting-payment` when the licence already has
+/// an unpaid term.
+#[allow(clippy::too_many_arguments)]
+fn invoice_term(
+    conn: &mut DbConn,
+    settings: &Settings,
+    stripe_enabled: bool,
+    provider: &ProviderRow,
+    licence_id: LicenceId,
+    kind: LicenceTermKind,
+    line: LineInput,
+    now: DateTime<Utc>,
+) -> Result<IssuedInvoice, ServiceError> {
+    let term_id = LicenceTermId::new();
+    let invoice = invoicing::issue(
+        conn,
+        settings,
+        &InvoiceSubject::licence_term(term_id),
+        &invoicing::Buyer::provider(provider),
+        vec![line],
+        channel(stripe_enabled),
+        now,
+    )?;
+    insert_term(conn, term_id, licence_id, invoice.id, kind, now)?;
+    Ok(invoice)
 }
 
 fn insert_term(
@@ -326,27 +347,19 @@ pub fn renew(
     let term_months = product.product.term_months.unwrap_or(12);
     let provider = providers::find_row(conn, parse(&row.provider_id)?, None)?;
     let description = term_description(&product.product.name, row.seats, term_months);
-    let term_id = LicenceTermId::new();
-    let invoice = invoicing::issue(
+    let invoice = invoice_term(
         conn,
         settings,
-        &InvoiceSubject::licence_term(term_id),
-        &invoicing::Buyer::provider(&provider),
-        vec![LineInput {
+        stripe_enabled,
+        &provider,
+        licence_id,
+        LicenceTermKind::Renewal,
+        LineInput {
             product,
             quantity: i64::from(row.seats),
             description: format!("Renewal: {description}"),
             period: None,
-        }],
-        channel(stripe_enabled),
-        now,
-    )?;
-    insert_term(
-        conn,
-        term_id,
-        licence_id,
-        invoice.id,
-        LicenceTermKind::Renewal,
+        },
         now,
     )?;
     diesel::update(lic::table.find(&row.id))
