@@ -72,6 +72,7 @@ const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 /// - 404 on every operation with a path parameter (a malformed id is a 404);
 /// - 409 (same key still in progress) and 422 (key reused with another request)
 ///   on every operation taking an `Idempotency-Key`;
+/// - 422 on every operation with query parameters (bad limit or cursor);
 /// - 413, 415 and 422 on every operation with a JSON body.
 ///
 /// Responses a handler documents itself are kept as they are.
@@ -140,6 +141,14 @@ fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenA
                     "422",
                     "Invalid fields, or the Idempotency-Key was used for another request",
                 ));
+            }
+            let queried = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            if queried {
+                wanted.push(("422", "Invalid query parameter value (e.g. a limit below 1 or a cursor this API did not return)"));
             }
             if json_body {
                 wanted.push(("413", "Body too large"));
