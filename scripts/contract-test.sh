@@ -105,7 +105,8 @@ for role in "${roles[@]}"; do
     esac
     printf '\n==> schemathesis as %s (max %ss)\n' "$role" "$max_time"
     # Tokens live 900 s by default, longer than one role's run.
-    if ! "$venv/bin/st" --no-color run openapi/openapi.json -u "$base" \
+    # Run from the temp dir: schemathesis keeps its replay store in ./.schemathesis.
+    if ! (cd "$work" && "$venv/bin/st" --no-color run "$repo_root/openapi/openapi.json" -u "$base" \
         --checks all \
         --phases examples,coverage,fuzzing,stateful \
         --max-examples 30 --max-time "$max_time" --seed 1 \
@@ -113,7 +114,7 @@ for role in "${roles[@]}"; do
         --header "Authorization: Bearer $tok" \
         --report junit --report-dir "$work/report-$role" \
         --warnings off \
-        --generation-database none; then
+        --generation-database none); then
         failed=1
     fi
 done
