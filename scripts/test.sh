@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Accredit's test command: installs what the tests need (poppler-utils, qpdf,
 # a Python venv in .test-env/ with localstripe and aiosmtpd), starts throwaway
-# PostgreSQL 15 / Stripe peer / SMTP sink, runs the unit tests once and the
-# `api` integration suite on SQLite and on PostgreSQL, then stops everything.
+# PostgreSQL 15 / Stripe peer / SMTP sink, runs the unit tests once, the
+# `api` integration suite on SQLite and on PostgreSQL, and the OpenAPI contract
+# test (scripts/contract-test.sh, schemathesis), then stops everything.
 #
 # Usage:
 #   scripts/test.sh [TESTNAME-FILTER / libtest args...]
@@ -24,7 +25,7 @@ source "$repo_root/scripts/lib/test-services.sh"
 services_only=0
 run_cmd=()
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 if [[ "${1:-}" == "--services-only" ]]; then
@@ -115,6 +116,11 @@ run_phase "unit tests" cargo test --no-fail-fast --lib --bins -- "$@"
 for db in "${databases[@]}"; do
     run_phase "api tests ($db)" env ACCREDIT_TEST_DATABASE="$db" cargo test --test api -- "$@"
 done
+# The OpenAPI contract against a live service (SQLite, embedded default); skipped
+# when a test filter was given.
+if (($# == 0)); then
+    run_phase "contract (schemathesis)" scripts/contract-test.sh
+fi
 
 if ((failed)); then
     print_test_service_logs 40

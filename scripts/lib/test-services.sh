@@ -32,10 +32,12 @@
 
 _ats_repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Pinned Python test peers. Changing this list makes the venv reinstall.
+# Pinned Python test peers and tools (schemathesis: scripts/contract-test.sh).
+# A missing or differently pinned package is installed into the existing venv.
 ACCREDIT_TEST_PY_REQUIREMENTS=(
     "localstripe==1.15.10"
     "aiosmtpd==1.4.6"
+    "schemathesis==4.32.5"
 )
 ACCREDIT_TEST_APT_PACKAGES=(poppler-utils qpdf)
 ACCREDIT_TEST_PG_USER_ROOT="accredit-test"   # system user for initdb when we are root
@@ -80,23 +82,39 @@ ensure_test_apt_packages() {
         apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null || return 1
 }
 
+# Print the pinned requirements the venv lacks (absent or another version).
+_ats_venv_missing() {
+    "$1/bin/python" - "${ACCREDIT_TEST_PY_REQUIREMENTS[@]}" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+for req in sys.argv[1:]:
+    name, _, pinned = req.partition("==")
+    try:
+        if version(name) != pinned:
+            print(req)
+    except PackageNotFoundError:
+        print(req)
+PY
+}
+
 ensure_test_venv() {
-    local venv marker want
+    local venv missing
     venv="$(_ats_venv_dir)"
-    marker="$venv/.accredit-requirements"
-    want="$(printf '%s\n' "${ACCREDIT_TEST_PY_REQUIREMENTS[@]}")"
-    if [[ -x "$venv/bin/python" && -f "$marker" ]] \
-        && [[ "$(cat "$marker")" == "$want" ]] \
-        && "$venv/bin/python" -c 'import localstripe, aiosmtpd' 2>/dev/null; then
+    if [[ -x "$venv/bin/python" ]] \
+        && missing="$(_ats_venv_missing "$venv")" && [[ -z "$missing" ]] \
+        && "$venv/bin/python" -c 'import localstripe, aiosmtpd, schemathesis' 2>/dev/null; then
         return 0
     fi
-    _ats_log "creating Python venv $venv (${ACCREDIT_TEST_PY_REQUIREMENTS[*]})"
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")" || return 1
-    "${ACCREDIT_TEST_PYTHON:-python3}" -m venv "$venv" || return 1
+    if [[ ! -x "$venv/bin/python" ]]; then
+        _ats_log "creating Python venv $venv"
+        rm -rf "$venv"
+        mkdir -p "$(dirname "$venv")" || return 1
+        "${ACCREDIT_TEST_PYTHON:-python3}" -m venv "$venv" || return 1
+    fi
+    # Additive: a venv shared by several checkouts keeps what others installed.
+    _ats_log "installing into $venv: ${ACCREDIT_TEST_PY_REQUIREMENTS[*]}"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input \
-        "${ACCREDIT_TEST_PY_REQUIREMENTS[@]}" || { rm -rf "$venv"; return 1; }
-    printf '%s\n' "$want" >"$marker"
+        "${ACCREDIT_TEST_PY_REQUIREMENTS[@]}" || return 1
 }
 
 ensure_test_dependencies() {
