@@ -13,6 +13,22 @@
 #   ACCREDIT_CONTRACT_KEEP=1                 keep the temp dir (server log, reports)
 #
 # Needs the venv of scripts/lib/test-services.sh (ensure_test_dependencies).
+#
+# Not yet green, so scripts/test.sh runs it only with ACCREDIT_TEST_CONTRACT=1.
+# Last run (60 s per role): 34 distinct failures as admin, 5 as a provider, no
+# server error. What it still finds:
+# - request schemas allow empty strings the services refuse (names, reasons,
+#   email, country, address fields, product codes) and free strings where the
+#   services take an enum (`basis`, `method`, `grant_type`): the request types
+#   need `#[schema(min_length, pattern, enum)]` matching their validation;
+# - an opaque pagination cursor this API did not issue is refused (422), which
+#   schemathesis counts against positive data acceptance;
+# - integers written as `1655.0` are refused by serde (400);
+# - the stateful phase reuses an Idempotency-Key with another body (422
+#   `idempotency-key-reused`): needs a hook giving each request a fresh key;
+# - 414 for an over-long query string is not documented; the Stripe webhook
+#   answers 404 when Stripe is not configured; the admin run can revoke its own
+#   client; OpenAPI links from creates to reads are missing (stateful coverage).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

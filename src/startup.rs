@@ -200,7 +200,7 @@ fn server(
             .openapi(<ApiDoc as utoipa::OpenApi>::openapi())
             .configure(crate::http::routes)
             .split_for_parts();
-        let json = api.clone();
+        let json = crate::http::openapi::with_conventions(api);
         app.route("/docs", web::get().to(crate::http::ops::docs))
             .route("/metrics", web::get().to(crate::http::ops::metrics))
             .route(
