@@ -41,8 +41,8 @@ use crate::services::{naive, FieldError, ServiceError};
 /// Open (unpaid) payables of one partner in one currency.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PartnerBalance {
-    /// `testing_vendor` or `referring_provider`.
-    pub partner_type: String,
+    /// Who is owed.
+    pub partner_type: PartnerType,
     /// Vendor or provider id.
     pub partner_id: String,
     /// Total owed.
@@ -99,10 +99,11 @@ pub fn balances(conn: &mut DbConn) -> Result<Vec<PartnerBalance>, ServiceError> 
     sums.into_iter()
         .filter(|(_, (amount, _))| *amount > 0)
         .map(|((partner_type, partner_id, currency), (amount, n))| {
-            let currency = Currency::parse(&currency).map_err(anyhow::Error::new)?;
+            let currency = Currency::parse(&currency).context("payable currency")?;
             Ok(PartnerBalance {
                 amount_due: partner_total(&partner_type, &partner_id, currency, amount)?,
-                partner_type,
+                partner_type: PartnerType::from_stored(&partner_type)
+                    .context("payable partner type")?,
                 partner_id,
                 payables: n,
             })
