@@ -291,7 +291,7 @@ pub fn get_order(
 /// Fulfils exam order `order_id`, whose fee invoice was just paid in full by
 /// `payment`: issues and emails the voucher and splits the fee by the policy in
 /// force on the payment date. Called once per invoice by the payment path
-/// ([`crate::services::fulfilment`]); an order already paid is left alone.
+/// (the `fulfilment` module above the areas); an order already paid is left alone.
 /// Errors: an order that does not exist or has a bad stored status (a bug).
 pub fn fulfil_order(
     conn: &mut DbConn,

@@ -374,7 +374,7 @@ pub fn renew(
 /// `payment`: sets the term's dates (renewal from the old expiry while valid or in
 /// grace, from the payment date once lapsed), extends the licence and queues the
 /// "licence active" receipt. Called once per invoice by the payment path
-/// ([`crate::services::fulfilment`]); a term already paid is left alone.
+/// (the `fulfilment` module above the areas); a term already paid is left alone.
 /// Errors: a term that does not exist or has a bad stored state (a bug).
 pub fn fulfil_term(
     conn: &mut DbConn,
