@@ -8,6 +8,7 @@ mod helpers;
 mod invoices;
 mod licences;
 mod lists;
+mod migrations;
 mod ops;
 mod payments;
 mod payouts;
