@@ -66,6 +66,7 @@ const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 /// Rules every operation follows that the per-handler annotations do not repeat,
 /// written into the document so it states them:
 /// - `Idempotency-Key` is a required header with its pattern and length;
+/// - 414 (query string over the edge's limit) on every operation;
 /// - 400 (malformed body or query, unknown query parameter, bad Idempotency-Key:
 ///   `super::edge` and the extractors) on every operation;
 /// - 401 and 403 on every operation with a security requirement;
@@ -128,6 +129,7 @@ pub fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::O
                 "400",
                 "Malformed request: unparsable body or query, unknown query parameter, or a missing or malformed Idempotency-Key",
             )];
+            wanted.push(("414", "Query string longer than the edge accepts"));
             if secured {
                 wanted.push(("401", "Missing, invalid, expired or revoked access token"));
                 wanted.push(("403", "The caller's role may not use this operation"));

@@ -75,6 +75,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
     /// A label for the credentials, e.g. "booking system".
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
 }
 

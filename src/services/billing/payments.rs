@@ -41,6 +41,7 @@ pub struct NewManualPayment {
     /// Only `bank_transfer` can be recorded by hand.
     pub method: PaymentMethod,
     /// Bank reference of the transfer.
+    #[schema(min_length = 1, max_length = 140, pattern = r"\S")]
     pub reference: String,
     /// Value date of the transfer; not in the future.
     pub received_on: NaiveDate,

@@ -292,6 +292,7 @@ pub struct NewBootstrapCertification {
     /// Must be `bootstrap_review`.
     pub basis: String,
     /// The case made in the formal review, kept with the certification.
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
     pub case: String,
 }
 
@@ -344,6 +345,7 @@ fn find(
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     /// Why, shown in verification.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 

@@ -164,6 +164,7 @@ pub struct NewEquivalentExperience {
     /// The prerequisite credential this experience stands in for (e.g. `PCEP`).
     pub credential_code: String,
     /// Why: the case made, kept for audit.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -210,6 +211,7 @@ pub fn grant_equivalent(
 #[serde(deny_unknown_fields)]
 pub struct NewContribution {
     /// What was contributed (talks, code, mentoring…), with links.
+    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
     pub description: String,
 }
 

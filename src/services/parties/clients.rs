@@ -298,6 +298,7 @@ pub fn list(
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     /// Why the client is revoked (1–500 characters), kept for the audit trail.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 

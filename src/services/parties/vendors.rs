@@ -19,6 +19,7 @@ use crate::services::{naive, FieldError, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct NewTestingVendor {
     /// Vendor name.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
