@@ -172,9 +172,13 @@ fn server(
 ) -> anyhow::Result<Server> {
     let data = web::Data::new(ctx);
     let registry = web::Data::new(registry);
-    let routes = web::Data::new(RouteTable::from_openapi(&crate::http::openapi::document()));
+    // The document is built once: the edge's route table and `/openapi.json` both
+    // read it, and the served bytes are the committed document's.
+    let document = crate::http::openapi::document();
+    let routes = web::Data::new(RouteTable::from_openapi(&document));
+    let openapi_json = web::Bytes::from(serde_json::to_vec(&document)?);
     let server = HttpServer::new(move || {
-        let (app, api) = App::new()
+        let (app, _) = App::new()
             .wrap(from_fn(edge::check_query))
             .wrap(ErrorHandlers::new().default_handler(edge::problem_for_plain_errors))
             .wrap(from_fn(edge::security_headers))
@@ -200,14 +204,18 @@ fn server(
             .openapi(<ApiDoc as utoipa::OpenApi>::openapi())
             .configure(crate::http::routes)
             .split_for_parts();
-        let json = crate::http::openapi::with_conventions(api);
+        let openapi_json = openapi_json.clone();
         app.route("/docs", web::get().to(crate::http::ops::docs))
             .route("/metrics", web::get().to(crate::http::ops::metrics))
             .route(
                 "/openapi.json",
                 web::get().to(move || {
-                    let json = json.clone();
-                    async move { actix_web::HttpResponse::Ok().json(json) }
+                    let body = openapi_json.clone();
+                    async move {
+                        actix_web::HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(body)
+                    }
                 }),
             )
             .default_service(web::to(edge::not_routed))

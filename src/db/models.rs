@@ -36,6 +36,8 @@ pub struct ApiClientRow {
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
     pub vendor_id: Option<String>,
+    pub revocation_reason: Option<String>,
+    pub revoked_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

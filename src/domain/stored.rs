@@ -13,7 +13,8 @@ pub struct UnknownStoredValue {
     pub value: String,
 }
 
-/// Declares a status or kind enum with one snake_case name per variant:
+/// Declares a status or kind enum with one name per variant, the variant's
+/// snake_case:
 /// `as_str` (stored and wire name), `parse` (`Option`), `from_stored` (`Result` with
 /// [`UnknownStoredValue`]), `ALL`, `Display`, and serde/utoipa derives using the same
 /// names.
@@ -40,6 +41,11 @@ macro_rules! stored_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        // utoipa does not read the per-variant renames below (a macro literal), so
+        // the schema takes its names from `rename_all`; every name must therefore be
+        // the variant's snake_case, which `services::tests::every_stored_enum_is_snake_case`
+        // checks.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant, )+
         }

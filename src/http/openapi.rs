@@ -77,7 +77,7 @@ const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 /// - 413, 415 and 422 on every operation with a JSON body.
 ///
 /// Responses a handler documents itself are kept as they are.
-pub fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::path::{Operation, ParameterIn};
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};

@@ -179,3 +179,55 @@ impl AppContext {
 pub(crate) fn naive(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     t.naive_utc()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Each enum's stored names are its variants' snake_case, so serde, `as_str`
+    /// and the OpenAPI schema agree.
+    #[test]
+    fn every_stored_enum_is_snake_case() {
+        fn snake(debug: &str) -> String {
+            let mut out = String::new();
+            for (i, c) in debug.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            }
+            out
+        }
+        macro_rules! check {
+            ($($t:ty),+) => {$(
+                for v in <$t>::ALL {
+                    assert_eq!(v.as_str(), snake(&format!("{v:?}")), "{}", stringify!($t));
+                    assert_eq!(serde_json::to_string(v).unwrap(), format!("\"{}\"", v.as_str()));
+                }
+            )+};
+        }
+        use super::billing::customer_credits::CreditReason;
+        use super::billing::payment_input::PaymentMethod;
+        use super::outbox::OutboxStatus;
+        use crate::domain::billing::invoice::{InvoiceStatus, InvoiceSubjectKind};
+        use crate::domain::credentials::catalogue::CertStatus;
+        use crate::domain::credentials::levels::ContributionStatus;
+        use crate::domain::exams::orders::{ExamOrderStatus, VoucherStatus};
+        use crate::domain::exams::payout::{PartnerType, PayoutMethod, PayoutStatus};
+        use crate::domain::licensing::licence::{LicenceTermKind, LicenceTermState};
+        check!(
+            InvoiceStatus,
+            InvoiceSubjectKind,
+            CertStatus,
+            ContributionStatus,
+            ExamOrderStatus,
+            VoucherStatus,
+            PartnerType,
+            PayoutMethod,
+            PayoutStatus,
+            LicenceTermKind,
+            LicenceTermState,
+            CreditReason,
+            PaymentMethod,
+            OutboxStatus
+        );
+    }
+}

@@ -68,17 +68,7 @@ async fn client_credentials_grant_issues_a_short_lived_eddsa_jwt() {
         (id, "wrong"),
         ("00000000-0000-7000-8000-000000000000", secret),
     ] {
-        let r = app
-            .http
-            .post(format!("{}/v1/auth/token", app.address))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", cid),
-                ("client_secret", sec),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = app.token_response(cid, sec).await;
         assert_eq!(r.status(), 401);
         let b: Value = r.json().await.unwrap();
         assert_eq!(
@@ -345,16 +335,8 @@ async fn a_revoked_clients_tokens_are_refused_and_admins_list_clients() {
 
     // No new tokens either.
     let r = app
-        .http
-        .post(format!("{}/v1/auth/token", app.address))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id.as_str()),
-            ("client_secret", secret.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .token_response(client_id.as_str(), secret.as_str())
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -378,17 +360,7 @@ async fn the_token_endpoint_is_rate_limited_per_client_with_retry_after() {
     let limit = app.ctx.settings.token_rate_limit_per_minute;
     let mut limited = None;
     for _ in 0..=limit + 1 {
-        let r = app
-            .http
-            .post(format!("{}/v1/auth/token", app.address))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", a.as_str()),
-                ("client_secret", "guess"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = app.token_response(a.as_str(), "guess").await;
         if r.status() == 429 {
             limited = Some(r);
             break;
@@ -404,17 +376,7 @@ async fn the_token_endpoint_is_rate_limited_per_client_with_retry_after() {
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     // Another client id (same IP) is unaffected.
-    let r = app
-        .http
-        .post(format!("{}/v1/auth/token", app.address))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", b_id.as_str()),
-            ("client_secret", b_secret.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = app.token_response(b_id.as_str(), b_secret.as_str()).await;
     assert_eq!(r.status(), 200, "client b is not rate limited");
 }
 

@@ -188,9 +188,9 @@ impl TestApp {
         self.token(&creds.client_id, &creds.client_secret).await
     }
 
-    pub async fn token(&self, id: &str, secret: &str) -> String {
-        let r = self
-            .http
+    /// `POST /v1/auth/token` with client credentials; the raw response.
+    pub async fn token_response(&self, id: &str, secret: &str) -> reqwest::Response {
+        self.http
             .post(format!("{}/v1/auth/token", self.address))
             .form(&[
                 ("grant_type", "client_credentials"),
@@ -199,7 +199,11 @@ impl TestApp {
             ])
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn token(&self, id: &str, secret: &str) -> String {
+        let r = self.token_response(id, secret).await;
         assert_eq!(r.status(), 200, "token endpoint");
         r.json::<Value>().await.unwrap()["access_token"]
             .as_str()

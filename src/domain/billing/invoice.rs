@@ -12,47 +12,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::money::{tax_on, Money, MoneyError};
 
-/// Invoice lifecycle: `draft → open → paid | void | uncollectible`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InvoiceStatus {
-    /// Being prepared; no number yet.
-    Draft,
-    /// Issued and awaiting payment.
-    Open,
-    /// Paid in full.
-    Paid,
-    /// Cancelled by a credit note before payment.
-    Void,
-    /// Written off.
-    Uncollectible,
+crate::stored_enum! {
+    /// Invoice lifecycle: `draft → open → paid | void | uncollectible`.
+    pub enum InvoiceStatus {
+        /// Being prepared; no number yet.
+        Draft = "draft",
+        /// Issued and awaiting payment.
+        Open = "open",
+        /// Paid in full.
+        Paid = "paid",
+        /// Cancelled by a credit note before payment.
+        Void = "void",
+        /// Written off.
+        Uncollectible = "uncollectible",
+    }
 }
 
 impl InvoiceStatus {
-    /// Stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvoiceStatus::Draft => "draft",
-            InvoiceStatus::Open => "open",
-            InvoiceStatus::Paid => "paid",
-            InvoiceStatus::Void => "void",
-            InvoiceStatus::Uncollectible => "uncollectible",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            InvoiceStatus::Draft,
-            InvoiceStatus::Open,
-            InvoiceStatus::Paid,
-            InvoiceStatus::Void,
-            InvoiceStatus::Uncollectible,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
     /// Whether a payment may be applied in this status.
     pub fn accepts_payment(self) -> bool {
         matches!(self, InvoiceStatus::Open)

@@ -174,41 +174,17 @@ pub fn seed_catalogue() -> Vec<CredentialRule> {
     ]
 }
 
-/// Status of a certification a candidate was awarded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CertStatus {
-    /// In force (unless its `expires_on` has passed).
-    Valid,
-    /// Past its validity period; needs recertification.
-    Expired,
-    /// Suspended by an admin; may be reinstated.
-    Suspended,
-    /// Revoked by an admin; final.
-    Revoked,
-}
-
-impl CertStatus {
-    /// Stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CertStatus::Valid => "valid",
-            CertStatus::Expired => "expired",
-            CertStatus::Suspended => "suspended",
-            CertStatus::Revoked => "revoked",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            CertStatus::Valid,
-            CertStatus::Expired,
-            CertStatus::Suspended,
-            CertStatus::Revoked,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+crate::stored_enum! {
+    /// Status of a certification a candidate was awarded.
+    pub enum CertStatus {
+        /// In force (unless its `expires_on` has passed).
+        Valid = "valid",
+        /// Past its validity period; needs recertification.
+        Expired = "expired",
+        /// Suspended by an admin; may be reinstated.
+        Suspended = "suspended",
+        /// Revoked by an admin; final.
+        Revoked = "revoked",
     }
 }
 

@@ -6,8 +6,8 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::services::idempotency::{self, keep_all};
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::parties::clients::{self, ApiClient, Revocation};
-use crate::services::parties::providers::{Page, PageRequest};
 use crate::services::AppContext;
 
 use crate::http::extract::{AdminOnly, Caller, IdempotencyKey};

@@ -22,42 +22,22 @@ use crate::domain::money::{Currency, Money};
 use crate::services::billing::invoicing::PartySnapshot;
 use crate::services::billing::payment_input::PaymentMethod;
 use crate::services::outbox::{enqueue_email, EmailJob};
-use crate::services::parties::providers::{Page, PageRequest};
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, ServiceError};
 
-/// Why (part of) a payment became customer credit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CreditReason {
-    /// The invoice was open but the payment exceeded the amount due.
-    Overpayment,
-    /// The invoice no longer accepted payments (already paid, void, …).
-    InvoiceNotOpen,
-    /// The payment is in another currency than the invoice.
-    CurrencyMismatch,
+crate::stored_enum! {
+    /// Why (part of) a payment became customer credit.
+    pub enum CreditReason {
+        /// The invoice was open but the payment exceeded the amount due.
+        Overpayment = "overpayment",
+        /// The invoice no longer accepted payments (already paid, void, …).
+        InvoiceNotOpen = "invoice_not_open",
+        /// The payment is in another currency than the invoice.
+        CurrencyMismatch = "currency_mismatch",
+    }
 }
 
 impl CreditReason {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CreditReason::Overpayment => "overpayment",
-            CreditReason::InvoiceNotOpen => "invoice_not_open",
-            CreditReason::CurrencyMismatch => "currency_mismatch",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            CreditReason::Overpayment,
-            CreditReason::InvoiceNotOpen,
-            CreditReason::CurrencyMismatch,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-
     /// A sentence for the finance email.
     fn explain(self, status_before: InvoiceStatus) -> String {
         match self {

@@ -4,31 +4,21 @@
 //! other.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::domain::billing::ledger::LedgerAccount;
 use crate::domain::money::Money;
 
-/// How money arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    /// Bank transfer, recorded by finance.
-    BankTransfer,
-    /// Card, confirmed by a Stripe webhook.
-    Card,
+crate::stored_enum! {
+    /// How money arrived.
+    pub enum PaymentMethod {
+        /// Bank transfer, recorded by finance.
+        BankTransfer = "bank_transfer",
+        /// Card, confirmed by a Stripe webhook.
+        Card = "card",
+    }
 }
 
 impl PaymentMethod {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::BankTransfer => "bank_transfer",
-            PaymentMethod::Card => "card",
-        }
-    }
-
     /// The ledger account the money lands in: bank for transfers, Stripe clearing
     /// for cards.
     pub fn cash_account(self) -> LedgerAccount {

@@ -28,7 +28,8 @@ use crate::services::billing::catalogue;
 use crate::services::billing::invoicing::{self, IssuedInvoice, LineInput, PaymentChannel};
 use crate::services::billing::payments::PaymentInput;
 use crate::services::outbox::{enqueue_email, EmailJob};
-use crate::services::parties::providers::{self, Page, PageRequest};
+use crate::services::pagination::{Page, PageRequest};
+use crate::services::parties::providers;
 use crate::services::{naive, ServiceError};
 
 /// `POST /v1/licences` body.

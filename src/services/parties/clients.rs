@@ -100,6 +100,8 @@ pub fn create(
             created_at: naive(now),
             revoked_at: None,
             vendor_id: vendor_id.map(|v| v.to_string()),
+            revocation_reason: None,
+            revoked_by: None,
         })
         .execute(conn)?;
     Ok(ClientCredentials {
@@ -218,57 +220,22 @@ pub struct ApiClient {
     pub revoked_by: Option<String>,
 }
 
-type ClientTuple = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    chrono::NaiveDateTime,
-    Option<chrono::NaiveDateTime>,
-    Option<String>,
-    Option<String>,
-);
-
-const CLIENT_COLUMNS: (
-    c::id,
-    c::name,
-    c::role,
-    c::provider_id,
-    c::vendor_id,
-    c::created_at,
-    c::revoked_at,
-    c::revocation_reason,
-    c::revoked_by,
-) = (
-    c::id,
-    c::name,
-    c::role,
-    c::provider_id,
-    c::vendor_id,
-    c::created_at,
-    c::revoked_at,
-    c::revocation_reason,
-    c::revoked_by,
-);
-
-fn to_client(t: ClientTuple) -> Result<ApiClient, ServiceError> {
-    let (id, name, role, provider_id, vendor_id, created_at, revoked_at, reason, by) = t;
+fn to_client(r: ApiClientRow) -> Result<ApiClient, ServiceError> {
     Ok(ApiClient {
-        id,
-        name,
-        role: role.parse().map_err(anyhow::Error::new)?,
-        provider_id,
-        vendor_id,
-        status: if revoked_at.is_some() {
+        id: r.id,
+        name: r.name,
+        role: r.role.parse().context("stored client role")?,
+        provider_id: r.provider_id,
+        vendor_id: r.vendor_id,
+        status: if r.revoked_at.is_some() {
             ClientStatus::Revoked
         } else {
             ClientStatus::Active
         },
-        created_at: created_at.and_utc(),
-        revoked_at: revoked_at.map(|t| t.and_utc()),
-        revocation_reason: reason,
-        revoked_by: by,
+        created_at: r.created_at.and_utc(),
+        revoked_at: r.revoked_at.map(|t| t.and_utc()),
+        revocation_reason: r.revocation_reason,
+        revoked_by: r.revoked_by,
     })
 }
 
@@ -276,8 +243,8 @@ fn to_client(t: ClientTuple) -> Result<ApiClient, ServiceError> {
 /// Errors: [`ServiceError::Validation`] for a bad cursor.
 pub fn list(
     conn: &mut DbConn,
-    page: &crate::services::parties::providers::PageRequest,
-) -> Result<crate::services::parties::providers::Page<ApiClient>, ServiceError> {
+    page: &crate::services::pagination::PageRequest,
+) -> Result<crate::services::pagination::Page<ApiClient>, ServiceError> {
     let mut q = c::table
         .order(c::id.asc())
         .limit(page.limit() + 1)
@@ -285,7 +252,7 @@ pub fn list(
     if let Some(after) = page.after()? {
         q = q.filter(c::id.gt(after));
     }
-    let rows: Vec<ClientTuple> = q.select(CLIENT_COLUMNS).load(conn)?;
+    let rows: Vec<ApiClientRow> = q.select(ApiClientRow::as_select()).load(conn)?;
     let items = rows
         .into_iter()
         .map(to_client)
@@ -326,9 +293,9 @@ pub fn revoke(
             c::revoked_by.eq(by),
         ))
         .execute(conn)?;
-    let row: Option<ClientTuple> = c::table
+    let row: Option<ApiClientRow> = c::table
         .find(&id)
-        .select(CLIENT_COLUMNS)
+        .select(ApiClientRow::as_select())
         .first(conn)
         .optional()?;
     to_client(row.ok_or(ServiceError::NotFound("client"))?)

@@ -11,6 +11,7 @@ use crate::db::DbConn;
 use crate::domain::ids::ProviderId;
 use crate::domain::parties::provider::{required_text, CountryCode, EmailAddress, ProviderKind};
 
+use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, FieldError, ServiceError};
 
 /// A postal billing address (the country is the provider's `country`).
@@ -194,10 +195,6 @@ pub fn find_row(
         .optional()?
         .ok_or(ServiceError::NotFound("provider"))
 }
-
-// Re-exported for the modules that paginated through here before the shared type
-// moved to `services::pagination`.
-pub use crate::services::pagination::{Page, PageRequest};
 
 /// Lists providers in creation order.
 pub fn list(conn: &mut DbConn, page: &PageRequest) -> Result<Page<Provider>, ServiceError> {
