@@ -95,6 +95,20 @@ pub struct OutboxSettings {
     pub max_attempts: u32,
 }
 
+/// Hosted invoice pages: the signed links in invoice mail and on the invoice
+/// resource (`/i/{invoice_id}?exp=…&sig=…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedLinkSettings {
+    /// HMAC-SHA256 key signing the links. When unset, a random key is generated
+    /// on first start into `<data_dir>/hosted-links.key` and read from there;
+    /// instances that do not share a data directory must share this secret.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub secret: Option<SecretString>,
+    /// Days a link stays valid, 1–3650 (rounded up to the next UTC midnight).
+    pub ttl_days: u32,
+}
+
 /// All settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,6 +159,8 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     /// Level thresholds.
     pub levels: LevelSettings,
+    /// Hosted invoice page links.
+    pub hosted_links: HostedLinkSettings,
     /// Exam fee split used when no split policy is in force for an exam.
     pub default_split: crate::domain::exams::split::SplitParts,
     /// Requests per minute per client IP on public endpoints (sign-up, login, verification).
@@ -220,6 +236,10 @@ impl Default for Settings {
             levels: LevelSettings {
                 professional_min_credits: 10,
                 expert_min_credits: 30,
+            },
+            hosted_links: HostedLinkSettings {
+                secret: None,
+                ttl_days: 90,
             },
             default_split: crate::domain::exams::split::SplitParts {
                 foundation_bp: 3000,
@@ -312,6 +332,18 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "token_rate_limit_per_minute and token_ip_rate_limit_per_minute must be ≥ 1".into(),
             ));
+        }
+        if !(1..=3650).contains(&self.hosted_links.ttl_days) {
+            return Err(ConfigError::Invalid(
+                "hosted_links.ttl_days must be 1..=3650".into(),
+            ));
+        }
+        if let Some(secret) = &self.hosted_links.secret {
+            if secret.expose_secret().len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "hosted_links.secret must be at least 32 characters".into(),
+                ));
+            }
         }
         if self.invoice.tax_rate_basis_points > 10_000 {
             return Err(ConfigError::Invalid(

@@ -117,8 +117,15 @@ impl Application {
 }
 
 /// Builds the shared context: pool (migrated), signing keys, Stripe client.
-pub fn context(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppContext> {
+pub fn context(mut settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppContext> {
     std::fs::create_dir_all(&settings.data_dir)?;
+    if settings.hosted_links.secret.is_none() {
+        // Resolved once here, so issuing an invoice never reads the key file.
+        settings.hosted_links.secret = Some(
+            crate::services::billing::hosted_links::load_or_generate_secret(&settings.data_dir)
+                .context("the hosted invoice link key")?,
+        );
+    }
     let pool = connect_and_migrate(&settings.database_url(), settings.database_pool_size)?;
     let keys = SigningKeys::load_or_generate(
         &settings.jwt_key_path(),
@@ -218,6 +225,7 @@ fn server(
                     }
                 }),
             )
+            .configure(crate::http::pages::routes)
             .default_service(web::to(edge::not_routed))
     })
     .listen(listener)?

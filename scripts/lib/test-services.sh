@@ -39,7 +39,7 @@ ACCREDIT_TEST_PY_REQUIREMENTS=(
     "aiosmtpd==1.4.6"
     "schemathesis==4.32.5"
 )
-ACCREDIT_TEST_APT_PACKAGES=(poppler-utils qpdf)
+ACCREDIT_TEST_APT_PACKAGES=(poppler-utils qpdf chromium)   # chromium: tests/api/pages.rs
 ACCREDIT_TEST_PG_USER_ROOT="accredit-test"   # system user for initdb when we are root
 
 _ats_log() { printf '==> %s\n' "$*" >&2; }

@@ -12,9 +12,11 @@ use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
+use crate::services::credentials::document::CredentialDocument;
+
 use super::extract::{rate_limit, AdminOnly, Caller, CandidateReaders, IdempotencyKey};
 use super::problem::{ApiError, ProblemDetails};
-use super::respond;
+use super::{pages, respond};
 
 /// Grants a certification after a formal review (admin): no exam, no fee.
 #[utoipa::path(tag = "certifications", security(("bearer" = [])), params(("Idempotency-Key" = String, Header)), request_body = NewBootstrapCertification,
@@ -150,20 +152,41 @@ pub async fn revoke(
 }
 
 /// Public verification of a certificate number (no auth, rate limited): status,
-/// holder, credential, dates and the SHA-256 of the issued PDF.
+/// holder, credential, dates and the SHA-256 of the issued PDF. The URL is the one
+/// printed in the certificate's QR code: a browser preferring `text/html` (by
+/// `Accept` q-values) gets the same facts as a page, errors included; any other
+/// client gets JSON.
 #[utoipa::path(tag = "certifications", params(("number" = String, Path)),
-    responses((status = 200, body = Verification), (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The verification record; `text/html` when the client prefers it (a browser)",
+            content((Verification = "application/json"), (String = "text/html"))),
+        (status = 404, description = "Unknown number", content((ProblemDetails = "application/problem+json"), (String = "text/html"))),
+        (status = 429, description = "Rate limited", content((ProblemDetails = "application/problem+json"), (String = "text/html")))))]
 #[get("/v1/verify/{number}")]
 pub async fn verify(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    rate_limit(&req)?;
-    let (number, today) = (number.into_inner(), ctx.clock.today());
-    Ok(HttpResponse::Ok().json(
-        ctx.db(move |c| certifications::verify(c, &number, today))
-            .await?,
-    ))
+    let html = pages::wants_html(&req);
+    let org = &ctx.settings.seller.legal_name;
+    let found = match rate_limit(&req) {
+        Ok(()) => {
+            let (number, today) = (number.into_inner(), ctx.clock.today());
+            ctx.db(move |c| certifications::verify(c, &number, today))
+                .await
+                .map_err(ApiError::from)
+        }
+        Err(e) => Err(e),
+    };
+    match (found, html) {
+        (Ok(v), true) => Ok(pages::credential_page(
+            &CredentialDocument::certification(v, org),
+            ctx.clock.today(),
+        )),
+        (Ok(v), false) => Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::VARY, "Accept"))
+            .json(v)),
+        (Err(e), true) => Ok(pages::error_page(&e, org)),
+        (Err(e), false) => Err(e),
+    }
 }

@@ -192,7 +192,8 @@ pub fn problem_for_plain_errors<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"));
+        // Pages (`super::pages`) answer their errors as HTML on purpose.
+        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("text/html"));
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -250,13 +251,16 @@ pub async fn security_headers(
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if is_html {
-            super::ops::DOCS_CSP
-        } else {
-            API_CSP
-        }),
-    );
+    // A handler's own policy (the pages' stricter one) is kept.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(if is_html {
+                super::ops::DOCS_CSP
+            } else {
+                API_CSP
+            }),
+        );
+    }
     Ok(res)
 }

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod licensing;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod parties;
 pub mod problem;
 pub mod respond;

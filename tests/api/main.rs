@@ -10,6 +10,7 @@ mod licences;
 mod lists;
 mod migrations;
 mod ops;
+mod pages;
 mod payments;
 mod payouts;
 mod providers;

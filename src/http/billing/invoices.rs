@@ -4,6 +4,8 @@ use actix_web::{get, post, web, HttpResponse};
 
 use crate::domain::ids::InvoiceId;
 use crate::services::billing::customer_credits::{self, CustomerCredit};
+use crate::services::billing::hosted_invoice::attach_links;
+use crate::services::billing::hosted_links::HostedLinks;
 use crate::services::billing::invoicing::{self, Invoice, InvoiceFilter};
 use crate::services::billing::payments::{self, NewManualPayment, Payment};
 use crate::services::fulfilment;
@@ -25,7 +27,9 @@ pub async fn get(
     id: web::Path<InvoiceId>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, scope) = (id.into_inner(), who.scope());
-    let inv = ctx.db(move |c| invoicing::get(c, id, scope)).await?;
+    let mut inv = ctx.db(move |c| invoicing::get(c, id, scope)).await?;
+    let links = HostedLinks::from_settings(&ctx.settings)?;
+    attach_links(&links, std::slice::from_mut(&mut inv), ctx.clock.now());
     Ok(HttpResponse::Ok().json(inv))
 }
 
@@ -61,7 +65,9 @@ pub async fn list(
     q: web::Query<InvoiceFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let (q, scope) = (q.into_inner(), who.scope());
-    let page = ctx.db(move |c| invoicing::list(c, &q, scope)).await?;
+    let mut page = ctx.db(move |c| invoicing::list(c, &q, scope)).await?;
+    let links = HostedLinks::from_settings(&ctx.settings)?;
+    attach_links(&links, &mut page.data, ctx.clock.now());
     Ok(HttpResponse::Ok().json(page))
 }
 

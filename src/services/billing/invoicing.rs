@@ -306,7 +306,7 @@ pub fn issue(
                 "issued_on": issued_on.to_string(),
                 "due_on": due_on.to_string(),
                 "payment_instructions": instructions.join("\n"),
-                "invoice_url": format!("{}/v1/invoices/{id}", settings.public_base_url.trim_end_matches('/')),
+                "invoice_url": super::hosted_links::HostedLinks::from_settings(settings)?.page_url(id, now),
             }),
             attachments: vec![AttachmentRef::InvoicePdf { invoice_id: id }],
         },
@@ -394,6 +394,10 @@ pub struct Invoice {
     pub payment_instructions: Vec<String>,
     /// SHA-256 (hex) of the archived PDF.
     pub pdf_sha256: String,
+    /// Signed, expiring link to the hosted invoice page (no login; see
+    /// `hosted_links`), set on `GET /v1/invoices` and `GET /v1/invoices/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<String>,
 }
 
 fn view(h: InvoiceHeaderRow, lines: Vec<InvoiceLineRow>) -> Result<Invoice, ServiceError> {
@@ -441,6 +445,7 @@ fn view(h: InvoiceHeaderRow, lines: Vec<InvoiceLineRow>) -> Result<Invoice, Serv
         paid_at: h.paid_at.map(|t| t.and_utc()),
         payment_instructions: h.payment_instructions.lines().map(str::to_owned).collect(),
         pdf_sha256: h.pdf_sha256,
+        hosted_invoice_url: None,
     })
 }
 

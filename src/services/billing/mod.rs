@@ -7,6 +7,8 @@
 pub mod buyer;
 pub mod catalogue;
 pub mod customer_credits;
+pub mod hosted_invoice;
+pub mod hosted_links;
 pub mod invoicing;
 pub mod ledger;
 pub mod payment_input;

@@ -1,4 +1,6 @@
 //! Credentials: certifications awarded by exam, composite rule or bootstrap
-//! review, their status changes, certificates and public verification.
+//! review, their status changes, certificates and public verification
+//! ([`document`] is the one public shape every verifiable document takes).
 
 pub mod certifications;
+pub mod document;
