@@ -302,3 +302,33 @@ print_test_service_env() {
         printf 'export %s=%q\n' "$v" "${!v:-}"
     done
 }
+
+# --- benchmarks (scripts/bench.sh) ------------------------------------------
+
+# Start only PostgreSQL, durable (fsync, synchronous_commit and full_page_writes
+# on, unlike the test cluster), for benchmarks whose baseline is pgbench on the
+# same cluster. Same exports and cleanup as start_test_services
+# (stop_test_services stops it).
+start_bench_postgres() {
+    if [[ -n "${ACCREDIT_TEST_SERVICES_DIR:-}" && -d "${ACCREDIT_TEST_SERVICES_DIR:-}" ]]; then
+        _ats_err "services already running in $ACCREDIT_TEST_SERVICES_DIR (stop_test_services first)"
+        return 1
+    fi
+    local tmp port
+    tmp="$(mktemp -d /tmp/accredit-test.XXXXXX)" || return 1
+    chmod 755 "$tmp"
+    export ACCREDIT_TEST_SERVICES_DIR="$tmp"
+    port="$(_ats_free_ports 1)" || { stop_test_services; return 1; }
+    _ats_start_postgres "$port" || { stop_test_services; return 1; }
+    # The three settings are reloadable (sighup), so the shared start stays as is.
+    if ! psql -q -X -v ON_ERROR_STOP=1 "$ACCREDIT_TEST_POSTGRES_URL" \
+        -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
+        -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null; then
+        _ats_err "could not make PostgreSQL durable"
+        stop_test_services
+        return 1
+    fi
+    sleep 0.5
+    [[ "$(psql -X -At "$ACCREDIT_TEST_POSTGRES_URL" -c 'SHOW fsync')" == on ]] \
+        || { _ats_err "fsync is still off"; stop_test_services; return 1; }
+}
