@@ -12,10 +12,13 @@
 #                               release build alone takes minutes on CI), so its
 #                               figures only prove the harness works.
 #   --release                   with --quick: build and use the release binary anyway
+#   --update-benchmarks-md      also put the new table into BENCHMARKS.md (between
+#                               its bench:results markers)
 #
 # Knobs (environment): BENCH_SECONDS (per load scenario), BENCH_GROWTH_INVOICES,
 # BENCH_POSTINGS, BENCH_PGBENCH_SCALE, BENCH_RENDER_COUNT, BENCH_IDLE_CONNECTIONS,
-# ACCREDIT_BENCH_BINARY (use this accredit executable, build nothing).
+# BENCH_WEBHOOK_EVENTS (open invoices, so distinct events, for the webhook run),
+# BENCH_BINARY (use this accredit executable, build nothing).
 #
 # It installs what is missing (Debian: wrk, postgresql-contrib for pgbench;
 # PyPI: ReportLab into a venv under target/bench/), starts its own durable
@@ -32,12 +35,14 @@ source "$repo_root/scripts/lib/test-services.sh"
 
 quick=0
 force_release=0
+update_doc=()
 for arg in "$@"; do
     case "$arg" in
         --quick) quick=1 ;;
         --release) force_release=1 ;;
-        -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "usage: scripts/bench.sh [--quick [--release]]" >&2; exit 2 ;;
+        --update-benchmarks-md) update_doc=("$repo_root/BENCHMARKS.md") ;;
+        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage: scripts/bench.sh [--quick [--release]] [--update-benchmarks-md]" >&2; exit 2 ;;
     esac
 done
 
@@ -48,6 +53,7 @@ if ((quick)); then
     postings_n="${BENCH_POSTINGS:-20000}"
     pg_scale="${BENCH_PGBENCH_SCALE:-2}"
     render_n="${BENCH_RENDER_COUNT:-30}"
+    webhook_events="${BENCH_WEBHOOK_EVENTS:-200}"
 else
     mode=full
     secs="${BENCH_SECONDS:-20}"
@@ -55,6 +61,7 @@ else
     postings_n="${BENCH_POSTINGS:-1000000}"
     pg_scale="${BENCH_PGBENCH_SCALE:-32}"
     render_n="${BENCH_RENDER_COUNT:-300}"
+    webhook_events="${BENCH_WEBHOOK_EVENTS:-10000}"
 fi
 idle_conns="${BENCH_IDLE_CONNECTIONS:-1000}"
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
@@ -145,7 +152,8 @@ start_server() {
     port="$(_ats_free_ports 1)"
     base_url="http://127.0.0.1:$port"
     mkdir -p "$work/$name"
-    env ACCREDIT_DATA_DIR="$work/$name" "$@" "$bin" serve --bind "127.0.0.1:$port" \
+    env -u ACCREDIT_TEST_POSTGRES_URL -u ACCREDIT_TEST_SERVICES_DIR \
+        ACCREDIT_DATA_DIR="$work/$name" "$@" "$bin" serve --bind "127.0.0.1:$port" \
         >>"$work/$name.log" 2>&1 </dev/null &
     server_pid=$!
     for ((i = 0; i < 300; i++)); do
@@ -170,7 +178,7 @@ admin_client() {
     local name="$1" creds
     shift
     mkdir -p "$work/$name"
-    creds="$(env ACCREDIT_DATA_DIR="$work/$name" "$@" "$bin" clients create --role admin --name bench)"
+    creds="$(env -u ACCREDIT_TEST_POSTGRES_URL -u ACCREDIT_TEST_SERVICES_DIR ACCREDIT_DATA_DIR="$work/$name" "$@" "$bin" clients create --role admin --name bench)"
     admin_id="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$creds")"
     admin_secret="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$creds")"
 }
@@ -185,6 +193,23 @@ provider_token() {
     "${helper[@]}" token "$base_url" \
         "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$provider_creds")" \
         "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$provider_creds")"
+}
+
+# seed_invoices TARGET COUNT-COMMAND...: purchase through the API (wrk, c=32) in
+# chunks until COUNT-COMMAND prints at least TARGET; sets `have`.
+seed_invoices() {
+    local target="$1" chunk
+    shift
+    while :; do
+        have="$("$@")"
+        ((have >= target)) && break
+        token="$(provider_token)"
+        # Chunks of at most 60 s, sized from a rough rate; overshoot is small.
+        chunk=$(((target - have) / 150 + 1))
+        ((chunk > 60)) && chunk=60
+        log "   $have of $target; purchasing for ${chunk}s"
+        run_wrk purchase.lua 32 "$chunk" >/dev/null
+    done
 }
 
 # trial_balance KEY POSTINGS: the report under wrk (c=1) with the server's peak RSS.
@@ -220,9 +245,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo_root/target}"
 work="$(mktemp -d /tmp/accredit-bench.XXXXXX)"
 chmod 755 "$work"
 bin="$work/accredit"
-if [[ -n "${ACCREDIT_BENCH_BINARY:-}" ]]; then
-    cp "$ACCREDIT_BENCH_BINARY" "$bin"
-    profile="given: $ACCREDIT_BENCH_BINARY"
+if [[ -n "${BENCH_BINARY:-}" ]]; then
+    cp "$BENCH_BINARY" "$bin"
+    profile="given: $BENCH_BINARY"
 elif ((quick && !force_release)); then
     log "cargo build --bin accredit (debug: --quick only proves the harness runs)"
     cargo build --quiet --bin accredit
@@ -262,16 +287,7 @@ record rss_idle_conns "$("${helper[@]}" idle-conns 127.0.0.1 "${base_url##*:}" "
 
 log "3. seeding the SQLite database to $growth_n invoices through the API (wrk, c=32)"
 sqlite_db="$work/sqlite/accredit.db"
-while :; do
-    have="$("${helper[@]}" count-sqlite "$sqlite_db" invoices)"
-    ((have >= growth_n)) && break
-    token="$(provider_token)"
-    # Chunks of at most 60 s, sized from the rate so far; overshoot is small.
-    chunk=$(((growth_n - have) / 150 + 1))
-    ((chunk > 60)) && chunk=60
-    log "   $have invoices; purchasing for ${chunk}s"
-    run_wrk purchase.lua 32 "$chunk" >/dev/null
-done
+seed_invoices "$growth_n" "${helper[@]}" count-sqlite "$sqlite_db" invoices
 token="$(provider_token)"
 log "3. licence purchase on SQLite after $have invoices, c=8, ${secs}s"
 record sqlite_purchase_grown "$(run_wrk purchase.lua 8 "$secs")" "invoices=$have"
@@ -319,7 +335,9 @@ psql -X -At "$pg_root/accredit" -c 'SELECT id FROM invoices ORDER BY random() LI
 token="$(admin_token)"
 record pg_get_invoice "$(run_wrk get_invoice.lua 64 "$secs" BENCH_IDS_FILE="$work/invoice-ids")"
 
-log "4. signed Stripe webhooks on PostgreSQL, c=32"
+log "4. signed Stripe webhooks on PostgreSQL, c=32: $webhook_events open invoices to pay"
+token="$(provider_token)"
+seed_invoices "$webhook_events" psql -X -At "$pg_root/accredit" -c "SELECT count(*) FROM invoices WHERE status = 'open'"
 stop_server
 # A PaymentIntent row per open invoice, as creating one through Stripe would
 # leave (the sale path with Stripe on calls Stripe; the webhook path does not).
@@ -368,4 +386,4 @@ stop_server
 stop_test_services
 
 log "done in $((SECONDS - started)) s; results in $out_dir/results.{md,json}"
-python3 "$lua_dir/report.py" "$measurements" "$out_dir" "$mode ($profile binary, ${secs}s per load scenario)"
+python3 "$lua_dir/report.py" "$measurements" "$out_dir" "$mode ($profile binary, ${secs}s per load scenario)" "${update_doc[@]}"

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Turns the measurements of one scripts/bench.sh run into the results table.
 
-Usage: report.py MEASUREMENTS.jsonl OUT_DIR MODE
+Usage: report.py MEASUREMENTS.jsonl OUT_DIR MODE [BENCHMARKS.md]
 Reads one JSON object a line, each with a "key" (see scripts/bench.sh), writes
 OUT_DIR/results.json and OUT_DIR/results.md (the Markdown BENCHMARKS.md embeds)
-and prints the Markdown. A missing measurement leaves its row "not measured".
+and prints the Markdown. Given BENCHMARKS.md, it also replaces the table between
+its `<!-- bench:results:start -->` and `<!-- bench:results:end -->` markers. A missing measurement leaves its row "not measured".
 """
 
 import json
@@ -168,6 +169,15 @@ def main():
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(md)
     print(md)
+    if len(sys.argv) > 4:
+        doc_path = sys.argv[4]
+        with open(doc_path) as f:
+            doc = f.read()
+        start, end = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+        head, _, rest = doc.partition(start)
+        _, _, tail = rest.partition(end)
+        with open(doc_path, "w") as f:
+            f.write(f"{head}{start}\n{md}{end}{tail}")
 
 
 if __name__ == "__main__":

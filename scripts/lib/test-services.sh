@@ -320,15 +320,19 @@ start_bench_postgres() {
     export ACCREDIT_TEST_SERVICES_DIR="$tmp"
     port="$(_ats_free_ports 1)" || { stop_test_services; return 1; }
     _ats_start_postgres "$port" || { stop_test_services; return 1; }
-    # The three settings are reloadable (sighup), so the shared start stays as is.
-    if ! psql -q -X -v ON_ERROR_STOP=1 "$ACCREDIT_TEST_POSTGRES_URL" \
-        -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
-        -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null; then
-        _ats_err "could not make PostgreSQL durable"
+    # The test cluster runs with fsync off (command-line options, which
+    # ALTER SYSTEM cannot override): restart the same data dir durable.
+    local dir="$ACCREDIT_TEST_SERVICES_DIR" bindir="${ACCREDIT_TEST_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+    if ! (cd "$dir" && _ats_as_pg "$bindir/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null 2>&1 \
+        && _ats_as_pg "$bindir/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" \
+            -w -t "${ACCREDIT_TEST_SERVICE_TIMEOUT:-30}" \
+            -o "-p $port -k $dir/pg-socket -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=300" \
+            start >"$dir/pg_ctl.log" 2>&1); then
+        _ats_err "PostgreSQL did not restart durable"
+        cat "$dir/pg_ctl.log" >&2
         stop_test_services
         return 1
     fi
-    sleep 0.5
     [[ "$(psql -X -At "$ACCREDIT_TEST_POSTGRES_URL" -c 'SHOW fsync')" == on ]] \
         || { _ats_err "fsync is still off"; stop_test_services; return 1; }
 }
