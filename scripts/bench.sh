@@ -18,6 +18,8 @@
 # Knobs (environment): BENCH_SECONDS (per load scenario), BENCH_GROWTH_INVOICES,
 # BENCH_POSTINGS, BENCH_PGBENCH_SCALE, BENCH_RENDER_COUNT, BENCH_IDLE_CONNECTIONS,
 # BENCH_WEBHOOK_EVENTS (open invoices, so distinct events, for the webhook run),
+# BENCH_PERF=1 (record `perf` profiles of the server during the purchase runs
+# into target/bench/perf-*.txt; needs Debian linux-perf),
 # BENCH_BINARY (use this accredit executable, build nothing).
 #
 # It installs what is missing (Debian: wrk, postgresql-contrib for pgbench;
@@ -136,6 +138,24 @@ run_wrk() {
         wrk -t "$threads" -c "$conns" -d "${dur}s" --timeout 30s -s "$lua_dir/$lua" "$base_url" \
         2> >(tail -n 5 >&2))"
     grep -m1 '^BENCH_JSON ' <<<"$out" | cut -d' ' -f2-
+}
+
+# profiled NAME CMD...: run CMD; with BENCH_PERF=1, profile the server meanwhile.
+profiled() {
+    local name="$1" perf_pid=""
+    shift
+    if [[ "${BENCH_PERF:-0}" == 1 ]] && command -v perf >/dev/null 2>&1; then
+        perf record -q -g -F 499 -p "$server_pid" -o "$work/perf-$name.data" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
+    "$@"
+    if [[ -n "$perf_pid" ]]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+        perf report -i "$work/perf-$name.data" --stdio --no-children --percent-limit 1 \
+            2>/dev/null | head -n 400 >"$out_dir/perf-$name.txt" || true
+        log "profile: $out_dir/perf-$name.txt"
+    fi
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -280,7 +300,7 @@ sleep 2
 record rss_idle '{}' "rss_kb=$(rss_kb "$server_pid")"
 token="$(provider_token)"
 log "1. licence purchase on SQLite, c=8, ${secs}s"
-record sqlite_purchase "$(run_wrk purchase.lua 8 "$secs")"
+record sqlite_purchase "$(profiled sqlite-purchase run_wrk purchase.lua 8 "$secs")"
 record rss_after_load '{}' "rss_kb=$(rss_kb "$server_pid")"
 log "8. $idle_conns idle keep-alive connections"
 record rss_idle_conns "$("${helper[@]}" idle-conns 127.0.0.1 "${base_url##*:}" "$idle_conns" "$server_pid")"
@@ -328,7 +348,7 @@ provider_creds=""
 start_server pg "${pg_env[@]}"
 token="$(provider_token)"
 log "2. licence purchase on PostgreSQL, c=32, ${secs}s"
-record pg_purchase "$(run_wrk purchase.lua 32 "$secs")"
+record pg_purchase "$(profiled pg-purchase run_wrk purchase.lua 32 "$secs")"
 
 log "5. GET /v1/invoices/{id} on PostgreSQL, c=64, ${secs}s"
 psql -X -At "$pg_root/accredit" -c 'SELECT id FROM invoices ORDER BY random() LIMIT 5000' >"$work/invoice-ids"

@@ -70,12 +70,12 @@ def render():
         c.drawRightString(x - 6, y + 2, label)
     c.setFont("DejaVu", 9)
     for i in range(20):
-        y -= 24
+        y -= 18
         c.drawString(LEFT + 6, y, f"Base Text and Syllabus course licence, seat {i}")
         for x, v in zip(cols, ["1", "US$250.00", "US$0.00", "US$250.00"]):
             c.drawRightString(x - 6, y, v)
         c.setStrokeColor(HEADER)
-        c.line(LEFT, y - 8, RIGHT, y - 8)
+        c.line(LEFT, y - 6, RIGHT, y - 6)
     y -= 30
     for k, v in [("Subtotal", "US$5,000.00"), ("Tax", "US$0.00")]:
         c.drawRightString(RIGHT - 100, y, k)
