@@ -14,6 +14,8 @@ use accredit::domain::clock::{Clock, SystemClock};
 use accredit::domain::role::Role;
 use accredit::startup::Application;
 
+mod bench_cli;
+
 /// Licensing and commerce back office of a certification body.
 #[derive(Parser)]
 #[command(name = "accredit", version)]
@@ -45,6 +47,8 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    #[command(hide = true, subcommand)]
+    Bench(bench_cli::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -92,6 +96,7 @@ fn settings(cli: &Cli, bind: Option<&String>) -> anyhow::Result<Settings> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {
+        Command::Bench(cmd) => bench_cli::run(cmd),
         Command::Openapi => {
             print!("{}", accredit::http::openapi::document_json());
             Ok(())

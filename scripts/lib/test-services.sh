@@ -302,3 +302,37 @@ print_test_service_env() {
         printf 'export %s=%q\n' "$v" "${!v:-}"
     done
 }
+
+# --- benchmarks (scripts/bench.sh) ------------------------------------------
+
+# Start only PostgreSQL, durable (fsync, synchronous_commit and full_page_writes
+# on, unlike the test cluster), for benchmarks whose baseline is pgbench on the
+# same cluster. Same exports and cleanup as start_test_services
+# (stop_test_services stops it).
+start_bench_postgres() {
+    if [[ -n "${ACCREDIT_TEST_SERVICES_DIR:-}" && -d "${ACCREDIT_TEST_SERVICES_DIR:-}" ]]; then
+        _ats_err "services already running in $ACCREDIT_TEST_SERVICES_DIR (stop_test_services first)"
+        return 1
+    fi
+    local tmp port
+    tmp="$(mktemp -d /tmp/accredit-test.XXXXXX)" || return 1
+    chmod 755 "$tmp"
+    export ACCREDIT_TEST_SERVICES_DIR="$tmp"
+    port="$(_ats_free_ports 1)" || { stop_test_services; return 1; }
+    _ats_start_postgres "$port" || { stop_test_services; return 1; }
+    # The test cluster runs with fsync off (command-line options, which
+    # ALTER SYSTEM cannot override): restart the same data dir durable.
+    local dir="$ACCREDIT_TEST_SERVICES_DIR" bindir="${ACCREDIT_TEST_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+    if ! (cd "$dir" && _ats_as_pg "$bindir/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null 2>&1 \
+        && _ats_as_pg "$bindir/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" \
+            -w -t "${ACCREDIT_TEST_SERVICE_TIMEOUT:-30}" \
+            -o "-p $port -k $dir/pg-socket -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=300" \
+            start >"$dir/pg_ctl.log" 2>&1); then
+        _ats_err "PostgreSQL did not restart durable"
+        cat "$dir/pg_ctl.log" >&2
+        stop_test_services
+        return 1
+    fi
+    [[ "$(psql -X -At "$ACCREDIT_TEST_POSTGRES_URL" -c 'SHOW fsync')" == on ]] \
+        || { _ats_err "fsync is still off"; stop_test_services; return 1; }
+}
