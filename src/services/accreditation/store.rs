@@ -279,13 +279,13 @@ pub fn apply(
     } else {
         None
     };
-    let status_reason = reason.map(str::to_owned).or_else(|| {
-        if to == from {
-            row.status_reason.clone()
-        } else {
-            None
-        }
-    });
+    // A change of status shows its own reason; a payment that keeps the status
+    // (e.g. while suspended) keeps the reason that status was entered with.
+    let status_reason = if to == from {
+        row.status_reason.clone()
+    } else {
+        reason.map(str::to_owned)
+    };
     diesel::update(ac::table.find(&row.id))
         .set((
             ac::status.eq(to.as_str()),

@@ -270,3 +270,32 @@ async fn random_histories_stay_inside_the_table_with_one_event_per_change() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_sweep_suspends_an_at_whose_certification_expired() {
+    use diesel::RunQueryDsl;
+    let app = spawn().await;
+    // PCPP2 valid for 6 months in this catalogue.
+    app.ctx
+        .db(|c| {
+            diesel::sql_query("UPDATE credentials SET validity_months = 6 WHERE code = 'PCPP2'")
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (_, _, at, _, _) = active_at(&app).await;
+    sweep(&app, "2027-07-09").await;
+    assert_eq!(get(&app, &at).await["status"], "active");
+    sweep(&app, "2027-07-10").await;
+    let a = get(&app, &at).await;
+    assert_eq!(
+        (a["status"].as_str(), a["suspension_cause"].as_str()),
+        (Some("suspended"), Some("professional_standing"))
+    );
+    let n = events(&app, &at).await.len();
+    sweep(&app, "2027-07-10").await;
+    let evs = events(&app, &at).await;
+    assert_eq!(evs.len(), n, "idempotent");
+    assert_eq!(evs[n - 1]["actor"], "rule:professional_standing");
+}
