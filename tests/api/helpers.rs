@@ -311,7 +311,9 @@ impl TestApp {
             body["facility"] = json!({"address": "Unter den Linden 5, 10117 Berlin", "capacity": 20,
                 "attestation": "We run a staffed training facility."});
         }
-        let r = self.post("/v1/accreditations", &self.admin_token, &body).await;
+        let r = self
+            .post("/v1/accreditations", &self.admin_token, &body)
+            .await;
         assert_eq!(r.status, 201, "bootstrap admission: {}", r.body);
         r.body
     }
