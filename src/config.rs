@@ -72,6 +72,33 @@ pub struct LicenceSettings {
     pub max_seats: u32,
 }
 
+/// Accreditation policy (docs/domain.md, "Accreditation"): term, renewal window,
+/// grace and the AEC non-compliance deadline, all applied by the sweep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccreditationSettings {
+    /// Months one paid fee keeps an accreditation in force (12).
+    pub term_months: u32,
+    /// Days before `expires_on` from which the accreditation is `renewal_due`.
+    pub renewal_window_days: u32,
+    /// Days after `expires_on` before it is `lapsed`; a maintenance fee paid inside
+    /// them still extends from the old expiry.
+    pub grace_days: u32,
+    /// Days an AEC stays `non_compliant` (no active AT) before it is `suspended`.
+    pub non_compliant_days: u32,
+}
+
+impl Default for AccreditationSettings {
+    fn default() -> Self {
+        AccreditationSettings {
+            term_months: 12,
+            renewal_window_days: 60,
+            grace_days: 30,
+            non_compliant_days: 90,
+        }
+    }
+}
+
 /// Thresholds of the derived candidate levels (docs/domain.md, "Credentials,
 /// levels and the exam catalogue").
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,6 +184,9 @@ pub struct Settings {
     pub licence: LicenceSettings,
     /// Outbox worker.
     pub outbox: OutboxSettings,
+    /// Accreditation terms, renewal window, grace and non-compliance deadline.
+    #[serde(default)]
+    pub accreditation: AccreditationSettings,
     /// Level thresholds.
     pub levels: LevelSettings,
     /// Hosted invoice page links.
@@ -228,6 +258,7 @@ impl Default for Settings {
                 grace_days: 30,
                 max_seats: 500,
             },
+            accreditation: AccreditationSettings::default(),
             outbox: OutboxSettings {
                 run_worker: true,
                 poll_interval_ms: 1000,

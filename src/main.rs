@@ -1,4 +1,5 @@
-//! The `accredit` command: `serve`, `migrate`, `clients create`, `openapi`.
+//! The `accredit` command: `serve`, `migrate`, `clients create`, `openapi`,
+//! `accreditations sweep`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,6 +50,22 @@ enum Command {
     Openapi,
     #[command(hide = true, subcommand)]
     Bench(bench_cli::BenchCommand),
+    /// Accreditation lifecycles.
+    Accreditations {
+        #[command(subcommand)]
+        command: AccreditationsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccreditationsCommand {
+    /// Apply the time-driven transitions (renewal due, lapse, AEC non-compliance
+    /// deadline) and re-check trainers' standing; idempotent. Prints the report.
+    Sweep {
+        /// Sweep as of this date (YYYY-MM-DD); default today (UTC).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +124,24 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings.clone(), Arc::new(SystemClock))?;
             tracing::info!(bind = %settings.bind, database = ?Backend::from_url(&settings.database_url()).map(|b| b.0).ok(), "accredit listening");
             app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Accreditations {
+            command: AccreditationsCommand::Sweep { as_of },
+        } => {
+            let settings = settings(&cli, None)?;
+            std::fs::create_dir_all(&settings.data_dir)?;
+            let pool = accredit::db::connect_and_migrate(&settings.database_url(), 1)?;
+            let mut conn = pool.get()?;
+            let conn: &mut DbConn = &mut conn;
+            let now = SystemClock.now();
+            let as_of = as_of.unwrap_or(now.date_naive());
+            let report = accredit::db::write_transaction(conn, |c| {
+                accredit::services::accreditation::sweep::run(c, &settings, as_of, now)
+            })
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .context("accreditation sweep")?;
+            println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
         Command::Migrate => {

@@ -441,3 +441,66 @@ pub struct PayableRow {
     pub payout_id: Option<String>,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accreditations)]
+pub struct AccreditationRow {
+    pub id: String,
+    pub provider_id: String,
+    pub kind: String,
+    pub status: String,
+    pub number: String,
+    pub basis: String,
+    pub review_case: Option<String>,
+    pub candidate_id: Option<String>,
+    pub statement: String,
+    pub facility_address: Option<String>,
+    pub facility_capacity: Option<i32>,
+    pub attestation: Option<String>,
+    pub status_reason: Option<String>,
+    pub suspension_cause: Option<String>,
+    pub non_compliant_deadline: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    pub certificate_pdf: Option<Vec<u8>>,
+    pub certificate_sha256: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accreditation_fees)]
+pub struct AccreditationFeeRow {
+    pub id: String,
+    pub accreditation_id: String,
+    pub kind: String,
+    pub state: String,
+    pub invoice_id: String,
+    pub starts_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accreditation_events)]
+pub struct AccreditationEventRow {
+    pub id: String,
+    pub accreditation_id: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = aec_trainer_links)]
+pub struct TrainerLinkRow {
+    pub id: String,
+    pub aec_accreditation_id: String,
+    pub trainer_accreditation_id: String,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}

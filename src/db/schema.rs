@@ -430,6 +430,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    accreditations (id) {
+        id -> Text,
+        provider_id -> Text,
+        kind -> Text,
+        status -> Text,
+        number -> Text,
+        basis -> Text,
+        review_case -> Nullable<Text>,
+        candidate_id -> Nullable<Text>,
+        statement -> Text,
+        facility_address -> Nullable<Text>,
+        facility_capacity -> Nullable<Integer>,
+        attestation -> Nullable<Text>,
+        status_reason -> Nullable<Text>,
+        suspension_cause -> Nullable<Text>,
+        non_compliant_deadline -> Nullable<Date>,
+        starts_on -> Nullable<Date>,
+        expires_on -> Nullable<Date>,
+        certificate_pdf -> Nullable<Binary>,
+        certificate_sha256 -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accreditation_fees (id) {
+        id -> Text,
+        accreditation_id -> Text,
+        kind -> Text,
+        state -> Text,
+        invoice_id -> Text,
+        starts_on -> Nullable<Date>,
+        expires_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    accreditation_events (id) {
+        id -> Text,
+        accreditation_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    aec_trainer_links (id) {
+        id -> Text,
+        aec_accreditation_id -> Text,
+        trainer_accreditation_id -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_clients -> providers (provider_id));
 diesel::joinable!(product_prices -> products (product_code));
 diesel::joinable!(licences -> providers (provider_id));
@@ -472,4 +535,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     contributions,
     payouts,
     payables,
+    accreditations,
+    accreditation_fees,
+    accreditation_events,
+    aec_trainer_links,
 );

@@ -116,3 +116,19 @@ typed_id!(
     /// A community contribution submitted by a candidate.
     ContributionId
 );
+typed_id!(
+    /// An AT or AEC accreditation.
+    AccreditationId
+);
+typed_id!(
+    /// One fee invoice of an accreditation (initial or maintenance).
+    AccreditationFeeId
+);
+typed_id!(
+    /// An AEC's link to an AT it employs.
+    TrainerLinkId
+);
+typed_id!(
+    /// One entry of an accreditation's audit trail.
+    AccreditationEventId
+);

@@ -1,5 +1,6 @@
 //! Pure domain types and rules, grouped by area as `services/` and `http/` are:
 //! - shared kernel: [`money`], [`ids`], [`clock`], [`role`], [`codes`], [`stored`];
+//! - [`accreditation`] — AT and AEC accreditation statuses and their transition table;
 //! - [`billing`] — products and prices, invoices, the ledger;
 //! - [`parties`] — providers;
 //! - [`licensing`] — licence terms;
@@ -10,6 +11,7 @@
 //! function of its inputs (time included: see [`clock`]), so it can be tested alone.
 //! The terms are those of `docs/domain.md`.
 
+pub mod accreditation;
 pub mod billing;
 pub mod clock;
 pub mod codes;

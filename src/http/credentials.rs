@@ -113,10 +113,11 @@ async fn change(
         }
     );
     let scope = respond::scope(&who, key, &path, &body);
+    let settings = ctx.settings.clone();
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
         respond::created(
             200,
-            &certifications::change_status(c, id, revocation, &body, now)?,
+            &certifications::change_status(c, &settings, id, revocation, &body, now)?,
         )
     })
     .await?;

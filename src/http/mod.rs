@@ -1,5 +1,6 @@
 //! The HTTP edge: actix handlers grouped by area as `services/` and `domain/` are
-//! ([`billing`], [`parties`], [`licensing`], [`exams`], [`credentials`]), with the
+//! ([`billing`], [`parties`], [`licensing`], [`exams`], [`credentials`],
+//! [`accreditation`]), with the
 //! shared edge below them: request extractors ([`extract`]), RFC 9457 errors
 //! ([`problem`], [`edge`]), health and metrics ([`ops`]), the token endpoint
 //! ([`auth`]) and the OpenAPI document generated from the handlers ([`openapi`]).
@@ -7,6 +8,7 @@
 //! Handlers authenticate and authorise, shape requests into service calls, and
 //! shape results into responses; they hold no business rules and no SQL.
 
+pub mod accreditation;
 pub mod auth;
 pub mod billing;
 pub mod credentials;
@@ -74,5 +76,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(credentials::revoke)
         .service(credentials::verify)
         .service(parties::clients::list)
-        .service(parties::clients::revoke);
+        .service(parties::clients::revoke)
+        .service(accreditation::apply)
+        .service(accreditation::list)
+        .service(accreditation::get)
+        .service(accreditation::decide)
+        .service(accreditation::events)
+        .service(accreditation::renew)
+        .service(accreditation::confirm_link)
+        .service(accreditation::certificate);
 }

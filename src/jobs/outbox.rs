@@ -158,6 +158,21 @@ impl OutboxWorker {
                         bytes: pdf,
                     });
                 }
+                AttachmentRef::AccreditationCertificatePdf { accreditation_id } => {
+                    let id = *accreditation_id;
+                    let (number, pdf) = self
+                        .ctx
+                        .db(move |c| {
+                            crate::services::accreditation::fees::certificate_pdf(c, id, None)
+                        })
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    attachments.push(Attachment {
+                        filename: format!("accreditation-{number}.pdf"),
+                        content_type: "application/pdf".into(),
+                        bytes: pdf,
+                    });
+                }
             }
         }
         let email = self

@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::domain::billing::invoice::{InvoiceSubject, InvoiceSubjectKind};
-use crate::domain::ids::{ExamOrderId, InvoiceId, LicenceTermId};
+use crate::domain::ids::{AccreditationFeeId, ExamOrderId, InvoiceId, LicenceTermId};
 
+use crate::services::accreditation;
 use crate::services::billing::payments::{self, Fulfilment, PaymentInput};
 use crate::services::billing::stripe_payments;
 use crate::services::exams::orders;
@@ -55,6 +56,14 @@ impl Fulfilment for Dispatch<'_> {
                 conn,
                 self.settings,
                 ExamOrderId(subject.id),
+                invoice_id,
+                payment,
+                now,
+            ),
+            InvoiceSubjectKind::AccreditationFee => accreditation::fees::fulfil_fee(
+                conn,
+                self.settings,
+                AccreditationFeeId(subject.id),
                 invoice_id,
                 payment,
                 now,

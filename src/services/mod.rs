@@ -14,13 +14,16 @@
 //! - [`parties`] — providers, API clients and tokens, candidates, testing vendors;
 //! - [`billing`] — catalogue, invoices, payments, customer credit, ledger — it knows
 //!   nothing of what is sold;
-//! - [`licensing`] — course-content licences (uses billing);
+//! - [`accreditation`] — AT and AEC accreditation lifecycles (uses billing and
+//!   parties);
+//! - [`licensing`] — course-content licences (uses billing and accreditation);
 //! - [`credentials`] — certifications and verification;
 //! - [`exams`] — exam catalogue, split policies, orders, attempts, payouts (uses
 //!   billing and credentials);
 //! - on top: [`checkout`] (purchases with their payment details) and
 //!   [`fulfilment`] (what a paid invoice delivers, by its subject).
 
+pub mod accreditation;
 pub mod billing;
 pub mod checkout;
 pub mod credentials;
@@ -207,6 +210,9 @@ mod tests {
         use super::billing::customer_credits::CreditReason;
         use super::billing::payment_input::PaymentMethod;
         use super::outbox::OutboxStatus;
+        use crate::domain::accreditation::lifecycle::{
+            AccreditationKind, AccreditationStatus, Action, SuspensionCause,
+        };
         use crate::domain::billing::invoice::{InvoiceStatus, InvoiceSubjectKind};
         use crate::domain::credentials::catalogue::CertStatus;
         use crate::domain::credentials::levels::ContributionStatus;
@@ -227,7 +233,11 @@ mod tests {
             LicenceTermState,
             CreditReason,
             PaymentMethod,
-            OutboxStatus
+            OutboxStatus,
+            AccreditationKind,
+            AccreditationStatus,
+            Action,
+            SuspensionCause
         );
     }
 }

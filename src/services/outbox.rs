@@ -40,6 +40,11 @@ pub enum AttachmentRef {
         /// The certification.
         certification_id: CertificationId,
     },
+    /// The stored certificate PDF of an accreditation.
+    AccreditationCertificatePdf {
+        /// The accreditation.
+        accreditation_id: crate::domain::ids::AccreditationId,
+    },
 }
 
 /// An email job: template name, recipient and template context.

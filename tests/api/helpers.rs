@@ -291,11 +291,31 @@ impl TestApp {
         .await
     }
 
-    /// A provider with its token.
+    /// A provider with its token: an education centre admitted by bootstrap review,
+    /// so its accreditation is in force (licences and referrals need one).
     pub async fn provider(&self, legal_name: &str) -> (String, String, String) {
         let (id, email) = self.create_provider(legal_name, "education_center").await;
+        self.admit(&id, "education_center").await;
         let token = self.provider_token(&id).await;
         (id, email, token)
+    }
+
+    /// Admits provider `id` of `kind` by bootstrap review (admin): its accreditation
+    /// is in force at once, with no fee and no email. Returns the accreditation.
+    pub async fn admit(&self, id: &str, kind: &str) -> Value {
+        let mut body = json!({
+            "kind": kind, "provider_id": id, "statement": "Founding provider",
+            "basis": "bootstrap_review", "case": "Admitted by the oversight committee's formal review"
+        });
+        if kind == "education_center" {
+            body["facility"] = json!({"address": "Unter den Linden 5, 10117 Berlin", "capacity": 20,
+                "attestation": "We run a staffed training facility."});
+        }
+        let r = self
+            .post("/v1/accreditations", &self.admin_token, &body)
+            .await;
+        assert_eq!(r.status, 201, "bootstrap admission: {}", r.body);
+        r.body
     }
 
     /// Buys a licence as the provider; returns the response body.

@@ -1,6 +1,7 @@
 //! The one integration-test binary. Every test spawns its own app and database; the
 //! whole suite runs once per backend (`ACCREDIT_TEST_DATABASE=sqlite|postgres`).
 
+mod accreditation;
 mod auth;
 mod certifications;
 mod exams;

@@ -42,6 +42,8 @@ crate::stored_enum! {
         LicenceTerm = "licence_term",
         /// A candidate's exam order (the exam fee).
         ExamOrder = "exam_order",
+        /// An accreditation's initial or maintenance fee.
+        AccreditationFee = "accreditation_fee",
     }
 }
 
@@ -72,6 +74,14 @@ impl InvoiceSubject {
     pub fn exam_order(id: crate::domain::ids::ExamOrderId) -> Self {
         InvoiceSubject {
             kind: InvoiceSubjectKind::ExamOrder,
+            id: id.0,
+        }
+    }
+
+    /// The subject of an accreditation fee's invoice.
+    pub fn accreditation_fee(id: crate::domain::ids::AccreditationFeeId) -> Self {
+        InvoiceSubject {
+            kind: InvoiceSubjectKind::AccreditationFee,
             id: id.0,
         }
     }

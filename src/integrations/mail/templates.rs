@@ -203,6 +203,9 @@ pub(super) mod tests {
             "credit_amount": "US$59.00",
             "credit_reason": "the invoice was already paid",
             "invoice_status": "paid",
+            "accreditation_name": "Authorized Trainer",
+            "accreditation_number": "AT-2025-7K3M9Q2X",
+            "status": "active",
             "payment_reference": "pi_3Q0abc",
             "credit_id": "0193a2b4-7c1d-7e2f-8a3b-4c5d6e7f8091",
         })

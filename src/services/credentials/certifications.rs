@@ -31,6 +31,7 @@ use crate::domain::ids::{CandidateId, CertificationId};
 use crate::domain::parties::provider::required_text;
 use crate::integrations::pdf::{render_certificate, CertificateDocument};
 
+use crate::services::accreditation;
 use crate::services::lookups;
 use crate::services::outbox::{enqueue_email, EmailJob};
 use crate::services::pagination::{Page, PageRequest};
@@ -146,6 +147,8 @@ pub fn award(
             now,
         )?;
     }
+    // The holder's level may have reached `professional`: lift a standing suspension.
+    accreditation::cascade::on_candidate_changed(conn, settings, candidate, now)?;
     Ok(row)
 }
 
@@ -354,8 +357,11 @@ pub struct StatusChange {
 /// is suspending an expired one (409 `certification-expired`: it is no longer in
 /// force, and a newer award of the same credential may be). An expired one may
 /// still be revoked. Revoking a component flags the composites that rely on it.
+/// The holder's AT accreditation follows (suspended when the level drops below
+/// `professional`), in the same transaction.
 pub fn change_status(
     conn: &mut DbConn,
+    settings: &Settings,
     id: CertificationId,
     revoke: bool,
     input: &StatusChange,
@@ -407,6 +413,9 @@ pub fn change_status(
         ))
         .execute(conn)?;
     }
+    // The holder may have lost the `professional` level: suspend its AT accreditation.
+    let candidate: CandidateId = row.candidate_id.parse().map_err(anyhow::Error::new)?;
+    accreditation::cascade::on_candidate_changed(conn, settings, candidate, now)?;
     view(&find(conn, id, Scope::All)?, now.date_naive())
 }
 

@@ -132,6 +132,7 @@ pub fn place_order(
     if let Some(p) = input.referring_provider_id {
         crate::services::parties::providers::find_row(conn, p, None)
             .map_err(|_| ServiceError::invalid("referring_provider_id", "unknown provider"))?;
+        crate::services::accreditation::gates::require_referring_centre(conn, p)?;
     }
     let held = held(conn, candidate)?;
     let equivalents: Vec<String> = ee::table

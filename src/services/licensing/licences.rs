@@ -24,6 +24,7 @@ use crate::domain::licensing::licence::{
 };
 use crate::domain::parties::provider::ProviderKind;
 
+use crate::services::accreditation::gates;
 use crate::services::billing::catalogue;
 use crate::services::billing::invoicing::{self, IssuedInvoice, LineInput, PaymentChannel};
 use crate::services::billing::payments::PaymentInput;
@@ -171,7 +172,9 @@ fn term_description(name: &str, seats: i32, term_months: i32) -> String {
 ///
 /// Errors: [`ServiceError::UnknownProduct`] for a code that is not an active course
 /// licence; [`ServiceError::NotFound`] for an unknown or foreign provider;
-/// [`ServiceError::Validation`] for bad seats or a missing `provider_id`.
+/// [`ServiceError::Validation`] for bad seats or a missing `provider_id`;
+/// [`ServiceError::Refused`] `provider-not-accredited` (422) without an
+/// accreditation in force (docs/domain.md, "What accreditation gates").
 pub fn purchase(
     conn: &mut DbConn,
     settings: &Settings,
@@ -202,6 +205,7 @@ pub fn purchase(
         _ => return Err(ServiceError::UnknownProduct(req.product_code.clone())),
     };
     let provider: ProviderRow = providers::find_row(conn, provider_id, None)?;
+    gates::require_accredited(conn, provider_id)?;
     let seats = req.seats.unwrap_or(1);
     if seats < 1 || i64::from(seats) > i64::from(settings.licence.max_seats) {
         return Err(ServiceError::invalid(
@@ -315,7 +319,7 @@ fn insert_term(
 /// Issues the next term's invoice of a licence (renewal). The price is the version
 /// in force now. Errors: [`ServiceError::NotFound`]; [`ServiceError::Conflict`]
 /// `licence-not-active` before the first payment, `term-awaiting-payment` when a
-/// term is already unpaid.
+/// term is already unpaid; [`ServiceError::Refused`] `provider-not-accredited`.
 pub fn renew(
     conn: &mut DbConn,
     settings: &Settings,
@@ -344,6 +348,7 @@ pub fn renew(
             detail: format!("invoice {invoice_id} for the next term is already awaiting payment"),
         });
     }
+    gates::require_accredited(conn, parse(&row.provider_id)?)?;
     let product = catalogue::find(conn, &row.product_code, now)?;
     let term_months = product.product.term_months.unwrap_or(12);
     let provider = providers::find_row(conn, parse(&row.provider_id)?, None)?;
