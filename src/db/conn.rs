@@ -110,15 +110,31 @@ impl DbConn {
     }
 }
 
+/// The queue of SQLite write transactions in this process. SQLite admits one
+/// writer at a time; without a queue, waiting writers poll in SQLite's busy
+/// handler, which sleeps up to 100 ms between attempts and serves nobody in
+/// order, so a few unlucky requests wait for seconds under load. Waiting here
+/// instead wakes the next writer as soon as the previous one commits. One process
+/// serves one database; a process with several SQLite databases (the test suite)
+/// only queues more than it needs to. Writes outside [`write_transaction`]
+/// (single statements) and other processes still fall back on the busy timeout.
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction: a plain transaction on PostgreSQL, and
-/// `BEGIN IMMEDIATE` on SQLite so concurrent writers queue on the busy timeout
-/// instead of failing when a read lock is upgraded. Commits on `Ok`, rolls back on `Err`.
+/// `BEGIN IMMEDIATE` on SQLite, after waiting in the process's writer queue
+/// ([`SQLITE_WRITERS`]), so concurrent writers take turns instead of failing when
+/// a read lock is upgraded. Commits on `Ok`, rolls back on `Err`.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     if let DbConn::Sqlite(c) = conn {
+        // A panic inside another writer's transaction poisons the lock but leaves
+        // nothing to repair here (SQLite rolled that transaction back).
+        let _turn = SQLITE_WRITERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
         let result = f(conn);
         let DbConn::Sqlite(c) = conn else {

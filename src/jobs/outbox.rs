@@ -30,13 +30,24 @@ pub struct OutboxWorker {
     templates: Arc<EmailTemplates>,
 }
 
+/// Claims up to [`BATCH`] due rows. An idle poll only reads (no write lock): the
+/// write transaction, which on SQLite queues with every sale, is opened only when
+/// a row is due, and it holds the lock for one select and one update.
 fn claim(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<OutboxRow>, ServiceError> {
+    let n = naive(now);
+    let due = ob::status
+        .eq(OutboxStatus::Pending.as_str())
+        .and(ob::next_attempt_at.le(n))
+        .and(ob::locked_until.is_null().or(ob::locked_until.lt(n)));
+    let any_due: Option<String> = ob::table
+        .filter(due)
+        .select(ob::id)
+        .first(conn)
+        .optional()?;
+    if any_due.is_none() {
+        return Ok(vec![]);
+    }
     write_transaction(conn, |conn| {
-        let n = naive(now);
-        let due = ob::status
-            .eq(OutboxStatus::Pending.as_str())
-            .and(ob::next_attempt_at.le(n))
-            .and(ob::locked_until.is_null().or(ob::locked_until.lt(n)));
         let ids: Vec<String> = match conn {
             DbConn::Pg(c) => ob::table
                 .filter(due)

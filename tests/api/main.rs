@@ -13,4 +13,5 @@ mod ops;
 mod payments;
 mod payouts;
 mod providers;
+mod query_plans;
 mod stripe;

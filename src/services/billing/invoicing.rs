@@ -251,10 +251,16 @@ pub fn issue(
             period_end: l.period.map(|p| p.1),
         })
         .collect();
-    // One statement per row: batch inserts don't go through the multi-backend connection.
-    for row in &line_rows {
-        diesel::insert_into(il::table).values(row).execute(conn)?;
-    }
+    // One statement for all lines (on the backend's own connection: the
+    // multi-backend connection does not support batch inserts).
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(il::table)
+            .values(&line_rows)
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(il::table)
+            .values(&line_rows)
+            .execute(c)?,
+    };
 
     // Receivable against revenue: deferred for term products (recognised over the
     // term), immediate otherwise; tax to tax payable.
