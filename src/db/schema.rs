@@ -473,3 +473,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     payouts,
     payables,
 );
+
+diesel::table! {
+    invoice_documents (invoice_id) {
+        invoice_id -> Text,
+        pdf -> Binary,
+        pdf_sha256 -> Text,
+        rendered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invoice_documents -> invoices (invoice_id));
+diesel::allow_tables_to_appear_in_same_query!(invoice_documents, invoices);

@@ -16,7 +16,10 @@ use crate::db::models::OutboxRow;
 use crate::db::schema::{invoices as inv, outbox as ob};
 use crate::db::{write_transaction, DbConn};
 use crate::integrations::mail::{Attachment, EmailTemplates, Mailer};
-use crate::services::outbox::{AttachmentRef, EmailJob, OutboxStatus, KIND_EMAIL};
+use crate::services::billing::invoice_documents;
+use crate::services::outbox::{
+    AttachmentRef, EmailJob, InvoiceIssuedJob, OutboxStatus, KIND_EMAIL, KIND_INVOICE_ISSUED,
+};
 use crate::services::{naive, AppContext, ServiceError};
 
 const LEASE: Duration = Duration::from_secs(300);
@@ -124,23 +127,42 @@ impl OutboxWorker {
 
     #[tracing::instrument(skip_all, fields(outbox_id = %row.id, kind = %row.kind))]
     async fn perform(&self, row: &OutboxRow) -> Result<(), String> {
-        if row.kind != KIND_EMAIL {
-            return Err(format!("unknown outbox kind `{}`", row.kind));
+        let bad = |e: serde_json::Error| format!("bad payload: {e}");
+        match row.kind.as_str() {
+            KIND_EMAIL => {
+                self.send(serde_json::from_str(&row.payload).map_err(bad)?)
+                    .await
+            }
+            KIND_INVOICE_ISSUED => {
+                let job: InvoiceIssuedJob = serde_json::from_str(&row.payload).map_err(bad)?;
+                let (id, now) = (job.invoice_id, self.ctx.clock.now());
+                self.ctx
+                    .db(move |c| invoice_documents::archive(c, id, now).map(|_| ()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.send(job.email).await
+            }
+            other => Err(format!("unknown outbox kind `{other}`")),
         }
-        let job: EmailJob =
-            serde_json::from_str(&row.payload).map_err(|e| format!("bad payload: {e}"))?;
+    }
+
+    /// Sends one email, resolving its attachments (an invoice PDF not archived
+    /// yet is archived first).
+    async fn send(&self, job: EmailJob) -> Result<(), String> {
         let mut attachments = Vec::new();
         for a in &job.attachments {
             match a {
                 AttachmentRef::InvoicePdf { invoice_id } => {
-                    let id = invoice_id.to_string();
+                    let (id, now) = (*invoice_id, self.ctx.clock.now());
                     let (number, pdf) = self
                         .ctx
                         .db(move |c| {
-                            Ok(inv::table
-                                .find(&id)
-                                .select((inv::number, inv::pdf))
-                                .first::<(String, Vec<u8>)>(c)?)
+                            let (pdf, _) = invoice_documents::archive(c, id, now)?;
+                            let number = inv::table
+                                .find(id.to_string())
+                                .select(inv::number)
+                                .first::<String>(c)?;
+                            Ok((number, pdf))
                         })
                         .await
                         .map_err(|e| e.to_string())?;

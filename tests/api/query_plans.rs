@@ -6,11 +6,14 @@
 //! only when no index can answer, so the test needs no data; an index scan with
 //! no `Index Cond` (a walk over the whole primary key, filtering) counts as a scan.
 
+use accredit::db::schema::invoice_documents;
 use accredit::db::DbConn;
 use diesel::sql_types::Text;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::{QueryDsl, QueryableByName, RunQueryDsl};
+use sha2::Digest;
 
 use crate::helpers::TestApp;
+use crate::licences::LICENCE;
 
 /// Tables that stay small (catalogue, configuration): a scan there is fine.
 const SMALL: &[&str] = &[
@@ -45,6 +48,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("payouts (payables of a payout)", "SELECT * FROM payables WHERE payout_id = 'po'"),
     ("outbox worker claim", "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= '2026-11-23 00:00:00' AND (locked_until IS NULL OR locked_until < '2026-11-23 00:00:00') ORDER BY next_attempt_at LIMIT 20"),
     ("outbox worker finish", "SELECT * FROM outbox WHERE id = 'o'"),
+    ("invoice_documents::archived", "SELECT pdf FROM invoice_documents WHERE invoice_id = 'i'"),
 ];
 
 #[derive(QueryableByName)]
@@ -138,4 +142,48 @@ async fn write_path_queries_use_an_index() {
         "full scans on the write path:\n{}",
         failures.join("\n")
     );
+}
+
+/// The sale does not render the invoice PDF (issue 7: rendering held the writer
+/// lock or the counter row): the purchase commits without an archived PDF, a read
+/// right after it renders and archives it (concurrent first reads all get the one
+/// archived copy), the invoice's `pdf_sha256` is that copy's hash, and the
+/// "invoice issued" email that the outbox sends afterwards attaches the same bytes.
+#[tokio::test]
+async fn invoice_pdf_is_rendered_after_the_sale_commits() {
+    let app = TestApp::spawn().await;
+    let (_, email, token) = app.provider("Zoë Łukasiewicz Training GmbH").await;
+    let order = app.buy(&token, LICENCE).await;
+    let invoice_id = order["invoice_id"].as_str().unwrap().to_owned();
+    let archived = |app: &TestApp| -> i64 {
+        let mut conn = app.ctx.pool.get().expect("connection");
+        invoice_documents::table
+            .count()
+            .get_result(&mut *conn)
+            .expect("count")
+    };
+    assert_eq!(archived(&app), 0, "the sale committed without rendering");
+
+    let path = format!("/v1/invoices/{invoice_id}/pdf");
+    let reads = futures_util::future::join_all((0..4).map(|_| app.get(&path, &token))).await;
+    for r in &reads {
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.bytes.starts_with(b"%PDF-"));
+        assert_eq!(
+            r.bytes, reads[0].bytes,
+            "one archived copy for every reader"
+        );
+    }
+    assert_eq!(archived(&app), 1);
+    let invoice = app.get(&format!("/v1/invoices/{invoice_id}"), &token).await;
+    assert_eq!(
+        invoice.body["pdf_sha256"],
+        hex::encode(sha2::Sha256::digest(&reads[0].bytes))
+    );
+
+    assert_eq!(app.run_jobs().await, 1, "one job: archive, then the email");
+    let mails = app.emails_to(&email);
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].attachments[0].2, reads[0].bytes);
+    assert_eq!(archived(&app), 1);
 }

@@ -12,3 +12,21 @@ CREATE INDEX payables_payout ON payables (payout_id);
 DROP INDEX ledger_postings_account;
 CREATE INDEX ledger_postings_balance ON ledger_postings (account, currency, side, amount_minor);
 
+-- Invoice PDFs live apart from the invoice row, written once after the sale has
+-- committed (the outbox renders them, or the first read does): the sale no
+-- longer renders while it holds the invoice-number counter row, and invoice
+-- reads no longer carry 30 KB of PDF. Existing PDFs move here; the invoice row
+-- keeps empty legacy columns.
+CREATE TABLE invoice_documents (
+    invoice_id TEXT PRIMARY KEY REFERENCES invoices (id),
+    pdf BYTEA NOT NULL,
+    pdf_sha256 TEXT NOT NULL,
+    rendered_at TIMESTAMP NOT NULL
+);
+INSERT INTO invoice_documents (invoice_id, pdf, pdf_sha256, rendered_at)
+    SELECT id, pdf, pdf_sha256, issued_at FROM invoices WHERE pdf_sha256 <> '';
+ALTER TABLE invoices DISABLE TRIGGER invoices_immutable;
+UPDATE invoices SET pdf = '\x'::bytea, pdf_sha256 = '';
+ALTER TABLE invoices ENABLE TRIGGER invoices_immutable;
+CREATE TRIGGER invoice_documents_append_only BEFORE UPDATE OR DELETE ON invoice_documents
+    FOR EACH ROW EXECUTE FUNCTION accredit_append_only();

@@ -7,6 +7,7 @@
 pub mod buyer;
 pub mod catalogue;
 pub mod customer_credits;
+pub mod invoice_documents;
 pub mod invoicing;
 pub mod ledger;
 pub mod payment_input;
