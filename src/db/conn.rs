@@ -110,15 +110,60 @@ impl DbConn {
     }
 }
 
+/// The queue of SQLite write transactions in this process. SQLite admits one
+/// writer at a time; without a queue, waiting writers poll in SQLite's busy
+/// handler, which sleeps up to 100 ms between attempts and serves nobody in
+/// order, so a few unlucky requests wait for seconds under load. Waiting here
+/// instead wakes the next writer as soon as the previous one commits. One process
+/// serves one database; a process with several SQLite databases (the test suite)
+/// only queues more than it needs to. Writes outside [`write_transaction`]
+/// (single statements) and other processes still fall back on the busy timeout.
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// This thread holds its turn in [`SQLITE_WRITERS`]: a nested write
+    /// transaction then fails in SQLite ("cannot start a transaction within a
+    /// transaction") as it always did, instead of waiting on itself forever.
+    static HOLDS_SQLITE_TURN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// This thread's turn in [`SQLITE_WRITERS`], released on drop.
+struct SqliteTurn(Option<std::sync::MutexGuard<'static, ()>>);
+
+impl SqliteTurn {
+    fn take() -> SqliteTurn {
+        if HOLDS_SQLITE_TURN.with(std::cell::Cell::get) {
+            return SqliteTurn(None);
+        }
+        // A panic inside another writer's transaction poisons the lock but leaves
+        // nothing to repair here (SQLite rolled that transaction back).
+        let guard = SQLITE_WRITERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HOLDS_SQLITE_TURN.with(|h| h.set(true));
+        SqliteTurn(Some(guard))
+    }
+}
+
+impl Drop for SqliteTurn {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            HOLDS_SQLITE_TURN.with(|h| h.set(false));
+        }
+    }
+}
+
 /// Runs `f` in a write transaction: a plain transaction on PostgreSQL, and
-/// `BEGIN IMMEDIATE` on SQLite so concurrent writers queue on the busy timeout
-/// instead of failing when a read lock is upgraded. Commits on `Ok`, rolls back on `Err`.
+/// `BEGIN IMMEDIATE` on SQLite, after waiting in the process's writer queue
+/// ([`SQLITE_WRITERS`]), so concurrent writers take turns instead of failing when
+/// a read lock is upgraded. Commits on `Ok`, rolls back on `Err`.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     if let DbConn::Sqlite(c) = conn {
+        let _turn = SqliteTurn::take();
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
         let result = f(conn);
         let DbConn::Sqlite(c) = conn else {
@@ -195,4 +240,24 @@ pub fn connect_and_migrate(url: &str, max_size: u32) -> Result<Pool, DbError> {
             url: url.to_owned(),
         })?;
     Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write transaction nested in another on one thread fails in SQLite, as it
+    /// did before the writer queue; it does not wait on its own turn forever.
+    #[test]
+    fn nested_sqlite_write_transaction_fails_instead_of_deadlocking() {
+        let mut conn = DbConn::open("sqlite://:memory:").expect("open");
+        let outer: Result<(), diesel::result::Error> = write_transaction(&mut conn, |c| {
+            let inner: Result<(), diesel::result::Error> = write_transaction(c, |_| Ok(()));
+            assert!(inner.is_err(), "nested BEGIN IMMEDIATE is refused");
+            Ok(())
+        });
+        outer.expect("outer transaction commits");
+        let again: Result<(), diesel::result::Error> = write_transaction(&mut conn, |_| Ok(()));
+        again.expect("the turn was released");
+    }
 }

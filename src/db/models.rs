@@ -504,3 +504,13 @@ pub struct TrainerLinkRow {
     pub confirmed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
+
+/// The archived PDF of an invoice, written once after the sale has committed.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invoice_documents)]
+pub struct InvoiceDocumentRow {
+    pub invoice_id: String,
+    pub pdf: Vec<u8>,
+    pub pdf_sha256: String,
+    pub rendered_at: NaiveDateTime,
+}

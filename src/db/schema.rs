@@ -540,3 +540,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     accreditation_events,
     aec_trainer_links,
 );
+
+diesel::table! {
+    invoice_documents (invoice_id) {
+        invoice_id -> Text,
+        pdf -> Binary,
+        pdf_sha256 -> Text,
+        rendered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invoice_documents -> invoices (invoice_id));
+diesel::allow_tables_to_appear_in_same_query!(invoice_documents, invoices);

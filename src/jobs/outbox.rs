@@ -16,7 +16,10 @@ use crate::db::models::OutboxRow;
 use crate::db::schema::{invoices as inv, outbox as ob};
 use crate::db::{write_transaction, DbConn};
 use crate::integrations::mail::{Attachment, EmailTemplates, Mailer};
-use crate::services::outbox::{AttachmentRef, EmailJob, OutboxStatus, KIND_EMAIL};
+use crate::services::billing::invoice_documents;
+use crate::services::outbox::{
+    AttachmentRef, EmailJob, InvoiceIssuedJob, OutboxStatus, KIND_EMAIL, KIND_INVOICE_ISSUED,
+};
 use crate::services::{naive, AppContext, ServiceError};
 
 const LEASE: Duration = Duration::from_secs(300);
@@ -30,13 +33,24 @@ pub struct OutboxWorker {
     templates: Arc<EmailTemplates>,
 }
 
+/// Claims up to [`BATCH`] due rows. An idle poll only reads (no write lock): the
+/// write transaction, which on SQLite queues with every sale, is opened only when
+/// a row is due, and it holds the lock for one select and one update.
 fn claim(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<OutboxRow>, ServiceError> {
+    let n = naive(now);
+    let due = ob::status
+        .eq(OutboxStatus::Pending.as_str())
+        .and(ob::next_attempt_at.le(n))
+        .and(ob::locked_until.is_null().or(ob::locked_until.lt(n)));
+    let any_due: Option<String> = ob::table
+        .filter(due)
+        .select(ob::id)
+        .first(conn)
+        .optional()?;
+    if any_due.is_none() {
+        return Ok(vec![]);
+    }
     write_transaction(conn, |conn| {
-        let n = naive(now);
-        let due = ob::status
-            .eq(OutboxStatus::Pending.as_str())
-            .and(ob::next_attempt_at.le(n))
-            .and(ob::locked_until.is_null().or(ob::locked_until.lt(n)));
         let ids: Vec<String> = match conn {
             DbConn::Pg(c) => ob::table
                 .filter(due)
@@ -113,23 +127,42 @@ impl OutboxWorker {
 
     #[tracing::instrument(skip_all, fields(outbox_id = %row.id, kind = %row.kind))]
     async fn perform(&self, row: &OutboxRow) -> Result<(), String> {
-        if row.kind != KIND_EMAIL {
-            return Err(format!("unknown outbox kind `{}`", row.kind));
+        let bad = |e: serde_json::Error| format!("bad payload: {e}");
+        match row.kind.as_str() {
+            KIND_EMAIL => {
+                self.send(serde_json::from_str(&row.payload).map_err(bad)?)
+                    .await
+            }
+            KIND_INVOICE_ISSUED => {
+                let job: InvoiceIssuedJob = serde_json::from_str(&row.payload).map_err(bad)?;
+                let (id, now) = (job.invoice_id, self.ctx.clock.now());
+                self.ctx
+                    .db(move |c| invoice_documents::archive(c, id, now).map(|_| ()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.send(job.email).await
+            }
+            other => Err(format!("unknown outbox kind `{other}`")),
         }
-        let job: EmailJob =
-            serde_json::from_str(&row.payload).map_err(|e| format!("bad payload: {e}"))?;
+    }
+
+    /// Sends one email, resolving its attachments (an invoice PDF not archived
+    /// yet is archived first).
+    async fn send(&self, job: EmailJob) -> Result<(), String> {
         let mut attachments = Vec::new();
         for a in &job.attachments {
             match a {
                 AttachmentRef::InvoicePdf { invoice_id } => {
-                    let id = invoice_id.to_string();
+                    let (id, now) = (*invoice_id, self.ctx.clock.now());
                     let (number, pdf) = self
                         .ctx
                         .db(move |c| {
-                            Ok(inv::table
-                                .find(&id)
-                                .select((inv::number, inv::pdf))
-                                .first::<(String, Vec<u8>)>(c)?)
+                            let (pdf, _) = invoice_documents::archive(c, id, now)?;
+                            let number = inv::table
+                                .find(id.to_string())
+                                .select(inv::number)
+                                .first::<String>(c)?;
+                            Ok((number, pdf))
                         })
                         .await
                         .map_err(|e| e.to_string())?;

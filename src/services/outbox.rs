@@ -63,10 +63,42 @@ pub struct EmailJob {
 /// Kind tag of email jobs in the outbox table.
 pub const KIND_EMAIL: &str = "email";
 
+/// Kind tag of [`InvoiceIssuedJob`]s in the outbox table.
+pub const KIND_INVOICE_ISSUED: &str = "invoice_issued";
+
+/// After an invoice is issued: render and archive its PDF, then send the
+/// "invoice issued" email with it. The sale commits without rendering; this job
+/// runs after the commit, and the email never goes out before the PDF is archived.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvoiceIssuedJob {
+    /// The invoice whose PDF to archive.
+    pub invoice_id: InvoiceId,
+    /// The email to send once it is archived (attaches the PDF).
+    pub email: EmailJob,
+}
+
 /// Writes an email job, due immediately.
 pub fn enqueue_email(
     conn: &mut DbConn,
     job: &EmailJob,
+    now: DateTime<Utc>,
+) -> Result<OutboxId, ServiceError> {
+    enqueue(conn, KIND_EMAIL, job, now)
+}
+
+/// Writes an [`InvoiceIssuedJob`], due immediately.
+pub fn enqueue_invoice_issued(
+    conn: &mut DbConn,
+    job: &InvoiceIssuedJob,
+    now: DateTime<Utc>,
+) -> Result<OutboxId, ServiceError> {
+    enqueue(conn, KIND_INVOICE_ISSUED, job, now)
+}
+
+fn enqueue<T: Serialize>(
+    conn: &mut DbConn,
+    kind: &str,
+    job: &T,
     now: DateTime<Utc>,
 ) -> Result<OutboxId, ServiceError> {
     let id = OutboxId::new();
@@ -74,7 +106,7 @@ pub fn enqueue_email(
     diesel::insert_into(outbox::table)
         .values(&OutboxRow {
             id: id.to_string(),
-            kind: KIND_EMAIL.to_owned(),
+            kind: kind.to_owned(),
             payload,
             status: OutboxStatus::Pending.as_str().to_owned(),
             attempts: 0,

@@ -1,16 +1,16 @@
 //! Issuing and reading invoices.
 //!
 //! [`issue`] runs inside the caller's transaction: it prices the lines, takes the
-//! next gap-free number from the counter row (locked until commit), renders the PDF
-//! once and archives it, books receivable against (deferred) revenue and tax, and
-//! queues the "invoice issued" email. The invoice is immutable from then on
-//! (enforced by database triggers too); only status and amount paid move.
+//! next gap-free number from the counter row (locked until commit), books
+//! receivable against (deferred) revenue and tax, and queues the job that renders
+//! and archives the PDF after the commit and then sends the "invoice issued" email
+//! (see [`invoice_documents`]). The invoice is immutable from then on (enforced by
+//! database triggers too); only status and amount paid move.
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::auth::Scope;
@@ -24,12 +24,12 @@ use crate::domain::billing::invoice::{
 use crate::domain::billing::ledger::{JournalEntry, LedgerAccount, Posting, Side};
 use crate::domain::ids::{InvoiceId, ProviderId};
 use crate::domain::money::{Currency, Money};
-use crate::integrations::pdf::{render_invoice, DocumentLine, InvoiceDocument};
 
 pub use crate::services::billing::buyer::{Buyer, PartySnapshot};
 use crate::services::billing::catalogue::PricedProduct;
+use crate::services::billing::invoice_documents;
 use crate::services::billing::ledger;
-use crate::services::outbox::{enqueue_email, AttachmentRef, EmailJob};
+use crate::services::outbox::{enqueue_invoice_issued, AttachmentRef, EmailJob, InvoiceIssuedJob};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, ServiceError};
 
@@ -120,7 +120,7 @@ fn next_sequence(conn: &mut DbConn, series: &str, year: i32) -> Result<i64, Serv
 /// Issues an invoice to `buyer` for `lines` (see the module doc), recording
 /// `subject`: what the invoice is for, which decides the one fulfilment that runs
 /// when it is paid in full. Runs in the caller's transaction.
-/// Errors: [`ServiceError::Validation`] for mixed currencies or amounts that overflow; [`ServiceError::Internal`] if the PDF cannot be rendered.
+/// Errors: [`ServiceError::Validation`] for mixed currencies or amounts that overflow.
 pub fn issue(
     conn: &mut DbConn,
     settings: &Settings,
@@ -162,45 +162,6 @@ pub fn issue(
     let number = InvoiceNumber::format(&settings.invoice.series, year, sequence);
     let instructions = payment_instructions(settings, number.as_str(), total, due_on, channel);
 
-    let doc = InvoiceDocument {
-        title: "Invoice".into(),
-        number: number.to_string(),
-        issued_on: issued_on.to_string(),
-        due_on: due_on.to_string(),
-        seller: seller.document(),
-        buyer: buyer_snap.document(),
-        lines: lines
-            .iter()
-            .zip(&amounts)
-            .map(|(l, a)| DocumentLine {
-                description: match l.period {
-                    Some((s, e)) => format!(
-                        "{} ({s} – {})",
-                        l.description,
-                        e - chrono::Duration::days(1)
-                    ),
-                    None => l.description.clone(),
-                },
-                quantity: l.quantity.to_string(),
-                unit_price: l.product.unit_price.to_string(),
-                tax: a.tax.to_string(),
-                total: a.total.to_string(),
-            })
-            .collect(),
-        subtotal: subtotal.to_string(),
-        tax_total: tax.to_string(),
-        total: total.to_string(),
-        currency: currency.code().to_owned(),
-        payment_instructions: instructions.clone(),
-        notes: vec![if tax.is_zero() {
-            "No tax has been charged on this invoice.".to_owned()
-        } else {
-            format!("Tax charged at {}.{:02} %.", tax_bp / 100, tax_bp % 100)
-        }],
-    };
-    let pdf = render_invoice(&doc).context("rendering invoice PDF")?;
-    let pdf_sha256 = hex::encode(Sha256::digest(&pdf));
-
     let to_json = |v: &PartySnapshot| serde_json::to_string(v).map_err(anyhow::Error::new);
     diesel::insert_into(inv::table)
         .values(&InvoiceRow {
@@ -223,8 +184,9 @@ pub fn issue(
             issued_on,
             due_on,
             paid_at: None,
-            pdf,
-            pdf_sha256,
+            // Legacy columns: the PDF is archived in `invoice_documents` after commit.
+            pdf: Vec::new(),
+            pdf_sha256: String::new(),
             candidate_id: buyer.candidate_id.clone(),
             subject_kind: subject.kind.as_str().to_owned(),
             subject_id: subject.id.to_string(),
@@ -251,10 +213,16 @@ pub fn issue(
             period_end: l.period.map(|p| p.1),
         })
         .collect();
-    // One statement per row: batch inserts don't go through the multi-backend connection.
-    for row in &line_rows {
-        diesel::insert_into(il::table).values(row).execute(conn)?;
-    }
+    // One statement for all lines (on the backend's own connection: the
+    // multi-backend connection does not support batch inserts).
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(il::table)
+            .values(&line_rows)
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(il::table)
+            .values(&line_rows)
+            .execute(c)?,
+    };
 
     // Receivable against revenue: deferred for term products (recognised over the
     // term), immediate otherwise; tax to tax payable.
@@ -292,23 +260,27 @@ pub fn issue(
         )?;
     }
 
-    enqueue_email(
+    let email = EmailJob {
+        template: "invoice_issued".into(),
+        to: buyer.email.clone(),
+        context: serde_json::json!({
+            "org_name": settings.seller.legal_name,
+            "buyer_name": buyer.snapshot.name,
+            "invoice_number": number.to_string(),
+            "product_name": lines.iter().map(|l| l.product.product.name.clone()).collect::<Vec<_>>().join(", "),
+            "total": total.to_string(),
+            "issued_on": issued_on.to_string(),
+            "due_on": due_on.to_string(),
+            "payment_instructions": instructions.join("\n"),
+            "invoice_url": super::hosted_links::HostedLinks::from_settings(settings)?.page_url(id, now),
+        }),
+        attachments: vec![AttachmentRef::InvoicePdf { invoice_id: id }],
+    };
+    enqueue_invoice_issued(
         conn,
-        &EmailJob {
-            template: "invoice_issued".into(),
-            to: buyer.email.clone(),
-            context: serde_json::json!({
-                "org_name": settings.seller.legal_name,
-                "buyer_name": buyer.snapshot.name,
-                "invoice_number": number.to_string(),
-                "product_name": lines.iter().map(|l| l.product.product.name.clone()).collect::<Vec<_>>().join(", "),
-                "total": total.to_string(),
-                "issued_on": issued_on.to_string(),
-                "due_on": due_on.to_string(),
-                "payment_instructions": instructions.join("\n"),
-                "invoice_url": super::hosted_links::HostedLinks::from_settings(settings)?.page_url(id, now),
-            }),
-            attachments: vec![AttachmentRef::InvoicePdf { invoice_id: id }],
+        &InvoiceIssuedJob {
+            invoice_id: id,
+            email,
         },
         now,
     )?;
@@ -474,9 +446,35 @@ pub fn find_header(
         .ok_or(ServiceError::NotFound("invoice"))
 }
 
+/// The PDF hash of each header, archiving (rendering) the PDFs not archived yet
+/// (an invoice read before its outbox job ran).
+fn with_pdf_hashes(
+    conn: &mut DbConn,
+    mut headers: Vec<InvoiceHeaderRow>,
+) -> Result<Vec<InvoiceHeaderRow>, ServiceError> {
+    let ids: Vec<String> = headers.iter().map(|h| h.id.clone()).collect();
+    let hashes: std::collections::HashMap<String, String> =
+        invoice_documents::archived_hashes(conn, &ids)?
+            .into_iter()
+            .collect();
+    for h in &mut headers {
+        h.pdf_sha256 = match hashes.get(&h.id) {
+            Some(hash) => hash.clone(),
+            None => {
+                let id = h.id.parse().map_err(anyhow::Error::new)?;
+                invoice_documents::archive(conn, id, Utc::now())?.1
+            }
+        };
+    }
+    Ok(headers)
+}
+
 /// One invoice with its lines.
 pub fn get(conn: &mut DbConn, id: InvoiceId, scope: Scope) -> Result<Invoice, ServiceError> {
     let h = find_header(conn, id, scope)?;
+    let h = with_pdf_hashes(conn, vec![h])?
+        .pop()
+        .ok_or(ServiceError::NotFound("invoice"))?;
     let lines = il::table
         .filter(il::invoice_id.eq(&h.id))
         .order(il::position.asc())
@@ -485,17 +483,20 @@ pub fn get(conn: &mut DbConn, id: InvoiceId, scope: Scope) -> Result<Invoice, Se
     view(h, lines)
 }
 
-/// The archived PDF bytes, exactly as rendered at issue.
+/// The invoice number and its archived PDF bytes, the same bytes on every read;
+/// archived now if the outbox job has not run yet (see [`invoice_documents`]).
 pub fn pdf(
     conn: &mut DbConn,
     id: InvoiceId,
     scope: Scope,
 ) -> Result<(String, Vec<u8>), ServiceError> {
-    scoped(inv::table.find(id.to_string()).into_boxed(), scope)
-        .select((inv::number, inv::pdf))
+    let number = scoped(inv::table.find(id.to_string()).into_boxed(), scope)
+        .select(inv::number)
         .first(conn)
         .optional()?
-        .ok_or(ServiceError::NotFound("invoice"))
+        .ok_or(ServiceError::NotFound("invoice"))?;
+    let (pdf, _) = invoice_documents::archive(conn, id, Utc::now())?;
+    Ok((number, pdf))
 }
 
 /// Filters of `GET /v1/invoices`.
@@ -539,6 +540,7 @@ pub fn list(
         q = q.filter(inv::id.gt(after));
     }
     let headers = q.select(InvoiceHeaderRow::as_select()).load(conn)?;
+    let headers = with_pdf_hashes(conn, headers)?;
     let ids: Vec<String> = headers.iter().map(|h| h.id.clone()).collect();
     let mut lines: Vec<InvoiceLineRow> = il::table
         .filter(il::invoice_id.eq_any(&ids))

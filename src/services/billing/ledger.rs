@@ -49,10 +49,12 @@ pub fn post(
             currency: p.amount.currency.code().to_owned(),
         })
         .collect();
-    // One statement per row: batch inserts don't go through the multi-backend connection.
-    for row in &rows {
-        diesel::insert_into(lp::table).values(row).execute(conn)?;
-    }
+    // One statement for all postings; batch inserts run on the backend's own
+    // connection because the multi-backend connection does not support them.
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(lp::table).values(&rows).execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(lp::table).values(&rows).execute(c)?,
+    };
     Ok(id)
 }
 

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod customer_credits;
 pub mod hosted_invoice;
 pub mod hosted_links;
+pub mod invoice_documents;
 pub mod invoicing;
 pub mod ledger;
 pub mod payment_input;
