@@ -15,6 +15,7 @@ pub mod exams;
 pub mod extract;
 pub mod licensing;
 pub mod openapi;
+pub mod openapi_links;
 pub mod ops;
 pub mod parties;
 pub mod problem;
