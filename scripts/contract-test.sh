@@ -16,6 +16,16 @@
 # tests/support/schemathesis_hooks.py gives each request a fresh Idempotency-Key
 # (see its header); tests/support/schemathesis.toml counts 413/414 as refusals.
 # scripts/test.sh runs this after the api suites (ACCREDIT_TEST_CONTRACT=0 skips).
+#
+# Last runs (2026-11-22, 40-45 s per role, 3 runs): provider 0 failures; admin 6,
+# all "schema-valid request rejected" (ST202) by a rule JSON Schema cannot state:
+# an unknown catalogue code in the body (certifications `credential_code`,
+# split-policies `exam_code`: 422), a date relative to today (payments
+# `received_on` in the future, prices `effective_from` in the past: 422), a
+# role-dependent requirement (licences: admins must name `provider_id`: 422) and
+# a state rule (payouts with nothing to pay: 422 `nothing-to-pay`). Making these
+# pass means choosing other statuses for them (e.g. 404 for an unknown code
+# in a body, 409 for nothing-to-pay), not a schema change.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
