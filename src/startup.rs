@@ -183,7 +183,9 @@ fn server(
     // read it, and the served bytes are the committed document's.
     let document = crate::http::openapi::document();
     let routes = web::Data::new(RouteTable::from_openapi(&document));
-    let openapi_json = web::Bytes::from(serde_json::to_vec(&document)?);
+    let openapi_json = web::Bytes::from(serde_json::to_vec(&crate::http::openapi::serialised(
+        &document,
+    ))?);
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .wrap(from_fn(edge::check_query))

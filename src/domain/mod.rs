@@ -18,6 +18,7 @@ pub mod codes;
 pub mod credentials;
 pub mod exams;
 pub mod ids;
+pub mod integral;
 pub mod licensing;
 pub mod money;
 pub mod parties;

@@ -146,6 +146,8 @@ pub const MAX_INPUT_MINOR: i64 = 10_000_000_000;
 #[serde(deny_unknown_fields)]
 pub struct Money {
     /// Integer count of minor units; may be negative only for credits and reversals.
+    /// An integral JSON float (`1655.0`) is read as the integer it is.
+    #[serde(deserialize_with = "crate::domain::integral::i64")]
     pub amount_minor: i64,
     /// ISO 4217 alphabetic code.
     pub currency: Currency,

@@ -68,7 +68,9 @@ fn client_key(id: &str) -> String {
 /// Token request (form-encoded per RFC 6749, JSON also accepted).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// Must be `client_credentials`.
+    /// Must be `client_credentials` (RFC 6749 §4.4); any other is 400
+    /// `unsupported-grant-type`.
+    #[schema(schema_with = crate::services::request_schema::client_credentials_grant)]
     pub grant_type: String,
     /// Client id (or use HTTP Basic).
     pub client_id: Option<String>,

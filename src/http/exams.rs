@@ -277,7 +277,7 @@ pub async fn payables(
         .db(move |c| {
             q.page_in_memory(payouts::balances(c)?, |b| {
                 format!(
-                    "{}/{}/{}",
+                    "{}:{}:{}",
                     b.partner_type,
                     b.partner_id,
                     b.amount_due.currency.code()

@@ -17,6 +17,7 @@ pub mod exams;
 pub mod extract;
 pub mod licensing;
 pub mod openapi;
+pub mod openapi_links;
 pub mod ops;
 pub mod pages;
 pub mod parties;

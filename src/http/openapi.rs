@@ -60,6 +60,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
     with_conventions(api)
 }
 
+/// `doc` as served and committed: serialised, with the response links of
+/// [`super::openapi_links`] added. They are added to the JSON form because
+/// utoipa 5 writes its typed `Link` with snake_case keys (`operation_ref`), not
+/// the specification's `operationRef`.
+pub fn serialised(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut value = serde_json::to_value(doc).unwrap_or_default();
+    super::openapi_links::add_links(&mut value);
+    value
+}
+
 /// `Idempotency-Key` as the extractor accepts it (`super::extract::IdempotencyKey`):
 /// 1–255 visible ASCII characters.
 const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
@@ -151,7 +161,7 @@ fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenA
                 .flatten()
                 .any(|p| matches!(p.parameter_in, ParameterIn::Query));
             if queried {
-                wanted.push(("422", "Invalid query parameter value (e.g. a limit below 1 or a cursor this API did not return)"));
+                wanted.push(("422", "Invalid query parameter value (e.g. a limit below 1 or a cursor not of the documented form)"));
             }
             if json_body {
                 wanted.push(("413", "Body too large"));
@@ -171,7 +181,7 @@ fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenA
 
 /// The document as pretty JSON with a trailing newline (the committed form).
 pub fn document_json() -> String {
-    let mut s = document().to_pretty_json().unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&serialised(&document())).unwrap_or_default();
     s.push('\n');
     s
 }

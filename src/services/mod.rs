@@ -35,6 +35,7 @@ pub mod lookups;
 pub mod outbox;
 pub mod pagination;
 pub mod parties;
+pub mod request_schema;
 
 use std::sync::Arc;
 

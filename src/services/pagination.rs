@@ -1,21 +1,23 @@
 //! Cursor pagination shared by every list endpoint.
 //!
-//! A listing is ordered by one key: the primary key (UUID v7 ids, so creation order)
-//! or, for the small catalogues, their code. A page is `{"data": [...],
-//! "next_cursor": string | null}`; `next_cursor` is the last key of the page,
-//! base64url-encoded (RFC 4648 §5, unpadded) so clients treat it as opaque, and is
-//! null on the last page. The next page is the items whose key is greater
-//! ("keyset" pagination): inserts between requests never make a walk see an item
-//! twice or skip one that existed when the walk started.
+//! A listing is ordered by one text key: the primary key (UUID v7 ids, whose text
+//! form sorts by creation) or, for the small catalogues, their code. A page is
+//! `{"data": [...], "next_cursor": string | null}`; `next_cursor` is the key of the
+//! page's last item and is null on the last page. The next page is the items whose
+//! key sorts after the cursor, compared as text ("keyset" pagination, like Stripe's
+//! `starting_after`): inserts between requests never make a walk see an item twice
+//! or skip one that existed when the walk started.
+//!
+//! A cursor is a position, not a token: any value matching [`CURSOR_PATTERN`]
+//! (1–200 characters of `A-Z a-z 0-9 _ . : -`) is valid and selects the items after
+//! it, so a key this API never issued is served (possibly an empty page), never
+//! refused. Values outside that pattern are refused with 422 `validation-error`.
 //!
 //! `limit` is 1–200 (default 50). Larger values are capped at 200 (the page is
-//! served, with a cursor if more remain); values below 1 and cursors this API did
-//! not issue are refused with 422 `validation-error`. A `limit` that is not an
-//! integer is a malformed query string (400 `invalid-query`, as for every query
-//! parameter).
+//! served, with a cursor if more remain); values below 1 are refused with 422
+//! `validation-error`. A `limit` that is not an integer is a malformed query
+//! string (400 `invalid-query`, as for every query parameter).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,6 +29,9 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 /// Longest key a cursor may carry (ids are 36 characters; catalogue codes shorter).
 const MAX_KEY_LEN: usize = 200;
+/// The form of a cursor (documented in the OpenAPI parameter): the characters
+/// keys are made of, 1–200 of them.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_.:-]{1,200}$";
 
 /// A page of a cursor-paginated listing.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -45,17 +50,26 @@ pub struct PageRequest {
     /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
     #[param(minimum = 1)]
     pub limit: Option<i64>,
-    /// Opaque cursor from the previous page's `next_cursor`.
+    /// The previous page's `next_cursor`: the key of the last item seen. Any value
+    /// of this form is a valid position; the page holds the items whose key sorts
+    /// after it (as text).
+    #[param(pattern = "^[A-Za-z0-9_.:-]{1,200}$", min_length = 1, max_length = 200)]
     pub cursor: Option<String>,
 }
 
 fn bad_cursor() -> ServiceError {
-    ServiceError::invalid("cursor", "not a cursor returned by this API")
+    ServiceError::invalid(
+        "cursor",
+        "must be 1-200 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-' (a next_cursor)",
+    )
 }
 
-/// Encodes a key as an opaque cursor.
-fn encode(key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(key.as_bytes())
+/// Whether `c` matches [`CURSOR_PATTERN`].
+fn is_cursor(c: &str) -> bool {
+    !c.is_empty()
+        && c.len() <= MAX_KEY_LEN
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
 }
 
 impl PageRequest {
@@ -65,8 +79,8 @@ impl PageRequest {
     }
 
     /// Validates the request and returns the key after which to continue.
-    /// Errors: [`ServiceError::Validation`] on `limit` below 1 or a cursor that is
-    /// not base64url of a UTF-8 key of at most 200 characters.
+    /// Errors: [`ServiceError::Validation`] on `limit` below 1 or a cursor that does
+    /// not match [`CURSOR_PATTERN`].
     pub fn after_key(&self) -> Result<Option<String>, ServiceError> {
         if self.limit.is_some_and(|l| l < 1) {
             return Err(ServiceError::invalid(
@@ -77,23 +91,17 @@ impl PageRequest {
         let Some(c) = &self.cursor else {
             return Ok(None);
         };
-        let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad_cursor())?;
-        let key = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
-        if key.is_empty() || key.len() > MAX_KEY_LEN || key.chars().any(char::is_control) {
+        if !is_cursor(c) {
             return Err(bad_cursor());
         }
-        Ok(Some(key))
+        Ok(Some(c.clone()))
     }
 
-    /// [`Self::after_key`] for listings keyed by a UUID id: the key must be a
-    /// hyphenated UUID. Errors as [`Self::after_key`].
+    /// [`Self::after_key`] for listings keyed by a UUID id (stored as its lower-case
+    /// hyphenated text). Any cursor of the documented form is a position: one that
+    /// is not an id simply sorts somewhere among them. Errors as [`Self::after_key`].
     pub fn after(&self) -> Result<Option<String>, ServiceError> {
-        match self.after_key()? {
-            None => Ok(None),
-            Some(k) => uuid::Uuid::parse_str(&k)
-                .map(|u| Some(u.hyphenated().to_string()))
-                .map_err(|_| bad_cursor()),
-        }
+        self.after_key()
     }
 
     /// Builds the page from rows fetched with `LIMIT limit() + 1` after
@@ -102,7 +110,7 @@ impl PageRequest {
         let limit = usize::try_from(self.limit()).unwrap_or(usize::MAX);
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
-            rows.last().map(|r| encode(&key_of(r)))
+            rows.last().map(&key_of)
         } else {
             None
         };
@@ -153,17 +161,31 @@ mod tests {
     }
 
     #[test]
-    fn limit_below_one_and_foreign_cursors_are_refused() {
+    fn limit_below_one_and_malformed_cursors_are_refused() {
         assert!(req(Some(0), None).after_key().is_err());
         assert!(req(Some(-1), None).after_key().is_err());
         assert!(req(None, Some("not a cursor!")).after_key().is_err());
         assert!(req(None, Some("")).after_key().is_err());
-        // Valid base64url of a key that is not a UUID, where a UUID is required.
-        assert!(req(None, Some(&encode("PCAP"))).after().is_err());
-        assert_eq!(
-            req(None, Some(&encode("PCAP"))).after_key().unwrap(),
-            Some("PCAP".to_owned())
-        );
+        assert!(req(None, Some("a/b")).after_key().is_err());
+        assert!(req(None, Some(&"a".repeat(201))).after_key().is_err());
+    }
+
+    #[test]
+    fn any_cursor_of_the_documented_form_is_a_position() {
+        for c in [
+            "PCAP",
+            "0",
+            "zzz",
+            "a.b:c_d-e",
+            "0192e4a0-7b1c-7000-8000-000000000000",
+        ] {
+            assert_eq!(req(None, Some(c)).after().unwrap(), Some(c.to_owned()));
+        }
+        assert!(req(None, Some(&"a".repeat(200))).after_key().is_ok());
+        let page = req(None, Some("c"))
+            .page_in_memory(vec!["a", "b", "cc", "d"], |s| (*s).to_owned())
+            .unwrap();
+        assert_eq!(page.data, ["cc", "d"]);
     }
 
     #[test]
@@ -191,6 +213,6 @@ mod tests {
         assert!(page.next_cursor.is_none());
         let page = req(Some(2), None).page(vec![1, 2, 3], |i| i.to_string());
         assert_eq!(page.data, [1, 2]);
-        assert_eq!(page.next_cursor, Some(encode("2")));
+        assert_eq!(page.next_cursor, Some("2".to_owned()));
     }
 }

@@ -482,3 +482,48 @@ async fn candidate_sign_up_takes_an_idempotency_key() {
         "https://accredit.example/problems/idempotency-key-reused"
     );
 }
+
+/// An admin client may not revoke itself (409 `cannot-revoke-self`): it would
+/// lock itself out in the middle of its work, possibly as the last admin access.
+/// Another admin client can revoke it.
+#[tokio::test]
+async fn an_admin_client_cannot_revoke_itself() {
+    let app = TestApp::spawn().await;
+    let now = app.ctx.clock.now();
+    let creds = app
+        .ctx
+        .db(move |c| {
+            accredit::services::parties::clients::create(
+                c,
+                Role::Admin,
+                accredit::services::parties::clients::ClientOwner::Staff,
+                "ops console",
+                now,
+            )
+        })
+        .await
+        .unwrap();
+    let token = app.token(&creds.client_id, &creds.client_secret).await;
+    let revocation = format!("/v1/clients/{}/revocation", creds.client_id);
+    let r = app
+        .post(&revocation, &token, &json!({"reason": "tidying up"}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(
+        r.problem_type(),
+        "https://accredit.example/problems/cannot-revoke-self"
+    );
+    // Still usable, and still listed as active.
+    assert_eq!(app.get("/v1/clients", &token).await.status, 200);
+
+    // Another admin client can.
+    let r = app
+        .post(
+            &revocation,
+            &app.admin_token,
+            &json!({"reason": "tidying up"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.get("/v1/clients", &token).await.status, 401);
+}

@@ -496,7 +496,11 @@ async fn sign_up_validates_and_login_answers_alike() {
     let app = TestApp::spawn().await;
     let (_, email, _) = candidate(&app, "山田", "太郎").await;
     let r = app.request(Method::POST, "/v1/candidates", None, Some(&uuid::Uuid::new_v4().to_string()), Some(&json!({"email": email, "given_name": "X", "family_name": "Y", "country": "JP", "password": "another long password"}))).await;
-    assert_eq!(r.status, 422, "duplicate email");
+    assert_eq!(r.status, 409, "duplicate email: {}", r.body);
+    assert_eq!(
+        r.problem_type(),
+        "https://accredit.example/problems/email-already-registered"
+    );
     let r = app.request(Method::POST, "/v1/candidates", None, Some(&uuid::Uuid::new_v4().to_string()), Some(&json!({"email": "nope", "given_name": "", "family_name": "Y", "country": "ZZ", "password": "short"}))).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"].as_array().unwrap().len(), 4);

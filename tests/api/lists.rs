@@ -242,7 +242,13 @@ async fn bad_page_requests_are_refused_or_capped() {
         "/v1/exams",
         "/v1/products",
     ] {
-        for bad in ["limit=0", "limit=-3", "cursor=not-a-cursor"] {
+        for bad in [
+            "limit=0",
+            "limit=-3",
+            "cursor=not%20a%20cursor",
+            "cursor=a%2Fb",
+            "cursor=",
+        ] {
             let r = app.get(&format!("{path}?{bad}"), &fin).await;
             assert_eq!(r.status, 422, "{path}?{bad}: {}", r.body);
             assert_eq!(
@@ -251,6 +257,21 @@ async fn bad_page_requests_are_refused_or_capped() {
                 "{path}?{bad}"
             );
         }
+        // A cursor of the documented form is a position, issued by this API or not:
+        // the items after it are served (before every key, after every key, or
+        // among them).
+        for cursor in [
+            "0",
+            "zzzz",
+            "not-a-cursor",
+            "0192e4a0-7b1c-7000-8000-000000000000",
+        ] {
+            let r = app.get(&format!("{path}?cursor={cursor}"), &fin).await;
+            assert_eq!(r.status, 200, "{path}?cursor={cursor}: {}", r.body);
+            assert!(r.body["data"].is_array(), "{path}?cursor={cursor}");
+        }
+        let r = app.get(&format!("{path}?cursor=zzzz"), &fin).await;
+        assert_eq!(r.body["data"], serde_json::json!([]), "{path}?cursor=zzzz");
         let r = app.get(&format!("{path}?limit=abc"), &fin).await;
         assert_eq!(r.status, 400, "{path}?limit=abc: {}", r.body);
         // Over the cap: served, at most 200 items.

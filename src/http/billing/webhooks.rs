@@ -34,10 +34,6 @@ pub async fn stripe(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let secrets = ctx.settings.stripe_webhook_secrets();
-    if ctx.stripe.is_none() || secrets.is_empty() {
-        return Err(ApiError::not_found("webhook endpoint"));
-    }
     let bad = |detail: String| {
         ApiError::new(
             actix_web::http::StatusCode::BAD_REQUEST,
@@ -51,6 +47,12 @@ pub async fn stripe(
         .get("Stripe-Signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| bad("missing Stripe-Signature header".into()))?;
+    // A request without a signature is malformed whatever the configuration (400
+    // above); a signed one reaches a configured endpoint or none (404).
+    let secrets = ctx.settings.stripe_webhook_secrets();
+    if ctx.stripe.is_none() || secrets.is_empty() {
+        return Err(ApiError::not_found("webhook endpoint"));
+    }
     let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     // Signature freshness is about transport time, so it uses the wall clock, not
     // the injected business clock.

@@ -38,6 +38,7 @@ pub async fn list(
     responses((status = 200, body = ApiClient),
         (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot-revoke-self`: the caller's own client", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/revocation")]
 pub async fn revoke(

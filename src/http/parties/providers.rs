@@ -75,7 +75,11 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
     /// A label for the credentials, e.g. "booking system".
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 

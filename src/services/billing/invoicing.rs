@@ -507,9 +507,12 @@ pub struct InvoiceFilter {
     pub provider_id: Option<ProviderId>,
     /// Only invoices in this status.
     pub status: Option<InvoiceStatus>,
-    /// Page size, 1–200 (default 50).
+    /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
+    #[param(minimum = 1)]
     pub limit: Option<i64>,
-    /// Cursor from the previous page.
+    /// The previous page's `next_cursor`: the key of the last item seen (any value
+    /// of this form is a position; see `PageRequest`).
+    #[param(pattern = "^[A-Za-z0-9_.:-]{1,200}$", min_length = 1, max_length = 200)]
     pub cursor: Option<String>,
 }
 

@@ -39,9 +39,14 @@ pub struct NewManualPayment {
     /// real excess once credit notes exist).
     pub amount: Money,
     /// Only `bank_transfer` can be recorded by hand.
+    #[schema(schema_with = crate::services::request_schema::manual_payment_method)]
     pub method: PaymentMethod,
     /// Bank reference of the transfer.
-    #[schema(min_length = 1, max_length = 140, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 140,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reference: String,
     /// Value date of the transfer; not in the future.
     pub received_on: NaiveDate,

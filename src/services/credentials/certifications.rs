@@ -291,11 +291,21 @@ pub struct NewBootstrapCertification {
     /// Candidate.
     pub candidate_id: CandidateId,
     /// Credential code.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub credential_code: String,
     /// Must be `bootstrap_review`.
+    #[schema(schema_with = crate::services::request_schema::bootstrap_basis)]
     pub basis: String,
     /// The case made in the formal review, kept with the certification.
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub case: String,
 }
 
@@ -348,7 +358,11 @@ fn find(
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     /// Why, shown in verification.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 

@@ -131,6 +131,8 @@ pub struct ExamResult {
     /// Whether the candidate passed.
     pub passed: bool,
     /// Score, 0–100.
+    #[serde(deserialize_with = "crate::domain::integral::i32")]
+    #[schema(minimum = 0, maximum = 100)]
     pub score_percent: i32,
     /// When the exam was taken (not in the future).
     pub taken_at: DateTime<Utc>,

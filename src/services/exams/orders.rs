@@ -51,6 +51,11 @@ use crate::services::{naive, FieldError, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct NewExamOrder {
     /// Exam code, e.g. `PCEP`.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub exam_code: String,
     /// Vendor that will deliver the exam.
     pub testing_vendor_id: VendorId,

@@ -118,13 +118,20 @@ pub struct NewPayout {
     /// Who is paid.
     pub partner_type: PartnerType,
     /// Vendor or provider id.
+    #[schema(min_length = 1, max_length = 100)]
     pub partner_id: String,
     /// Currency of the payables to settle.
     pub currency: Currency,
     /// `bank_transfer` (recorded after sending) or `stripe_transfer`.
     pub method: PayoutMethod,
-    /// Bank reference of the outgoing transfer (ignored for `stripe_transfer`).
+    /// Bank reference of the outgoing transfer: required (1–140 characters) for
+    /// `bank_transfer`; may be left out for `stripe_transfer`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 140,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reference: String,
 }
 

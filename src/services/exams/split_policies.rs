@@ -22,6 +22,11 @@ use crate::services::{naive, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct NewSplitPolicy {
     /// Exam code.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub exam_code: String,
     /// A vendor-specific override; absent = the exam's default.
     #[serde(default)]
@@ -37,10 +42,16 @@ pub struct NewSplitPolicy {
 #[serde(deny_unknown_fields)]
 pub struct SplitPartsInput {
     /// Foundation share.
+    #[serde(deserialize_with = "crate::domain::integral::i64")]
+    #[schema(minimum = 0, maximum = 10000)]
     pub foundation: i64,
     /// Testing vendor share.
+    #[serde(deserialize_with = "crate::domain::integral::i64")]
+    #[schema(minimum = 0, maximum = 10000)]
     pub testing_vendor: i64,
     /// Referring provider share (goes to the foundation when there is no referrer).
+    #[serde(deserialize_with = "crate::domain::integral::i64")]
+    #[schema(minimum = 0, maximum = 10000)]
     pub referring_provider: i64,
 }
 

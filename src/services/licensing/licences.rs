@@ -38,12 +38,19 @@ use crate::services::{naive, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct PurchaseLicence {
     /// A `course_licence` product code, e.g. `base_text_syllabus_licence`.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub product_code: String,
     /// The buying provider: required for admins, implied (or must match) for providers.
     #[serde(default)]
     pub provider_id: Option<ProviderId>,
     /// Seats (trainers or classrooms) for AECs; default 1; trainers have exactly 1.
-    #[serde(default)]
+    /// At most `licence.max_seats` (500 by default).
+    #[serde(default, deserialize_with = "crate::domain::integral::option_i32")]
+    #[schema(minimum = 1)]
     pub seats: Option<i32>,
 }
 
@@ -504,9 +511,12 @@ pub struct LicenceFilter {
     pub status: Option<LicenceStatus>,
     /// Only licences whose `expires_on` is before this date (renewal planning).
     pub expires_before: Option<NaiveDate>,
-    /// Page size, 1–200 (default 50).
+    /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
+    #[param(minimum = 1)]
     pub limit: Option<i64>,
-    /// Cursor from the previous page.
+    /// The previous page's `next_cursor`: the key of the last item seen (any value
+    /// of this form is a position; see `PageRequest`).
+    #[param(pattern = "^[A-Za-z0-9_.:-]{1,200}$", min_length = 1, max_length = 200)]
     pub cursor: Option<String>,
 }
 

@@ -25,14 +25,27 @@ use crate::services::{naive, FieldError, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct NewCandidate {
     /// Login and mail address.
+    #[schema(schema_with = crate::services::request_schema::email)]
     pub email: String,
     /// Given name, full Unicode, printed on certificates exactly as given.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub given_name: String,
     /// Family name, full Unicode.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub family_name: String,
-    /// ISO 3166-1 alpha-2.
+    /// ISO 3166-1 alpha-2, an officially assigned code.
+    #[schema(schema_with = crate::services::request_schema::country)]
     pub country: String,
-    /// At least 12 characters.
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -58,8 +71,9 @@ pub struct Candidate {
     pub created_at: DateTime<Utc>,
 }
 
-/// Registers a candidate. Errors: [`ServiceError::Validation`] (including an email
-/// already registered — reported like any invalid field).
+/// Registers a candidate. Errors: [`ServiceError::Validation`];
+/// [`ServiceError::Conflict`] `email-already-registered` when the address has an
+/// account (a state of the system, not a fault of the request: 409).
 pub fn sign_up(
     conn: &mut DbConn,
     input: NewCandidate,
@@ -102,10 +116,10 @@ pub fn sign_up(
         .execute(conn);
     match res {
         Ok(_) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(ServiceError::invalid(
-            "email",
-            "is already registered; log in instead",
-        )),
+        Err(e) if is_unique_violation(&e) => Err(ServiceError::Conflict {
+            kind: "email-already-registered",
+            detail: "this email is already registered; log in instead".into(),
+        }),
         Err(e) => Err(e.into()),
     }
 }
@@ -162,9 +176,18 @@ pub fn get(
 #[serde(deny_unknown_fields)]
 pub struct NewEquivalentExperience {
     /// The prerequisite credential this experience stands in for (e.g. `PCEP`).
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub credential_code: String,
     /// Why: the case made, kept for audit.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
@@ -211,7 +234,11 @@ pub fn grant_equivalent(
 #[serde(deny_unknown_fields)]
 pub struct NewContribution {
     /// What was contributed (talks, code, mentoring…), with links.
-    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub description: String,
 }
 
@@ -270,8 +297,9 @@ pub fn submit_contribution(
 pub struct ContributionReview {
     /// True to verify, false to reject.
     pub verified: bool,
-    /// Credits granted (0–100) when verified.
-    #[serde(default)]
+    /// Credits granted when verified: 1–100 (ignored when rejecting; default 0).
+    #[serde(default, deserialize_with = "crate::domain::integral::i32")]
+    #[schema(minimum = 0, maximum = 100)]
     pub credits: i32,
 }
 

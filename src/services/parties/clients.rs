@@ -265,14 +265,23 @@ pub fn list(
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     /// Why the client is revoked (1–500 characters), kept for the audit trail.
-    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
 /// Revokes client `client_id` (final): it can no longer obtain tokens and its
 /// outstanding tokens are refused. Revoking a revoked client changes nothing and
 /// returns it as it is (the first reason and instant stay).
-/// Errors: [`ServiceError::NotFound`], [`ServiceError::Validation`] for the reason.
+/// `by` is the subject of the caller (a client id for client credentials): a
+/// client may not revoke itself, since the admin would lock itself out mid-task
+/// and possibly lose the last admin access (409 `cannot-revoke-self`; another
+/// admin client can revoke it).
+/// Errors: [`ServiceError::NotFound`], [`ServiceError::Validation`] for the reason,
+/// [`ServiceError::Conflict`] `cannot-revoke-self`.
 pub fn revoke(
     conn: &mut DbConn,
     client_id: &str,
@@ -286,6 +295,12 @@ pub fn revoke(
         .map_err(|_| ServiceError::NotFound("client"))?
         .hyphenated()
         .to_string();
+    if id == by {
+        return Err(ServiceError::Conflict {
+            kind: "cannot-revoke-self",
+            detail: "a client cannot revoke itself; use another admin client".into(),
+        });
+    }
     diesel::update(c::table.find(&id).filter(c::revoked_at.is_null()))
         .set((
             c::revoked_at.eq(naive(now)),

@@ -19,17 +19,30 @@ use crate::services::{naive, FieldError, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct BillingAddress {
     /// First address line.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub line1: String,
     /// Second address line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub line2: Option<String>,
     /// City or locality.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub city: String,
     /// Postal code, where the country uses one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub postal_code: Option<String>,
     /// State, province or region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub region: Option<String>,
 }
 
@@ -40,15 +53,23 @@ pub struct NewProvider {
     /// `trainer` (AT) or `education_center` (AEC).
     pub kind: ProviderKind,
     /// Legal name as it must appear on invoices (full Unicode).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub legal_name: String,
     /// Billing email; invoices and receipts go here.
+    #[schema(schema_with = crate::services::request_schema::email)]
     pub email: String,
-    /// ISO 3166-1 alpha-2 country code.
+    /// ISO 3166-1 alpha-2 country code, an officially assigned one.
+    #[schema(schema_with = crate::services::request_schema::country)]
     pub country: String,
     /// Billing address.
     pub billing_address: BillingAddress,
     /// VAT or tax id, printed on invoices.
     #[serde(default)]
+    #[schema(max_length = 50, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub tax_id: Option<String>,
 }
 

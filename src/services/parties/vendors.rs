@@ -19,12 +19,18 @@ use crate::services::{naive, FieldError, ServiceError};
 #[serde(deny_unknown_fields)]
 pub struct NewTestingVendor {
     /// Vendor name.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    /// ISO 3166-1 alpha-2.
+    /// ISO 3166-1 alpha-2, an officially assigned code.
+    #[schema(schema_with = crate::services::request_schema::country)]
     pub country: String,
     /// Stripe Connect account (`acct_…`) for transfers; without it payouts are bank transfers.
     #[serde(default)]
+    #[schema(pattern = "^acct_[A-Za-z0-9]{1,59}$")]
     pub stripe_account_id: Option<String>,
 }
 
