@@ -200,7 +200,10 @@ pub fn grant_equivalent(
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ServiceError> {
     lookups::find_candidate(conn, id)?;
-    lookups::find_credential(conn, &input.credential_code)?;
+    // A code in the body that names no credential is bad input (422), not a
+    // missing resource: the 404 of this route means the candidate.
+    lookups::find_credential(conn, &input.credential_code)
+        .map_err(|_| ServiceError::invalid("credential_code", "unknown credential"))?;
     let reason = required_text("reason", &input.reason, 2000)
         .map_err(|e| ServiceError::invalid("reason", e))?;
     let row = EquivalentExperienceRow {
