@@ -63,6 +63,26 @@ def provider(url, admin_token):
         ).encode(),
         {**h, "Idempotency-Key": str(uuid.uuid4())},
     )
+    # Only an accredited provider buys course-content licences: admit this one
+    # by the bootstrap review (as the founding centres are), as the tests do.
+    _post(
+        f"{url}/v1/accreditations",
+        json.dumps(
+            {
+                "kind": "education_center",
+                "provider_id": p["id"],
+                "statement": "Founding provider",
+                "basis": "bootstrap_review",
+                "case": "Admitted by the oversight committee's formal review",
+                "facility": {
+                    "address": "Unter den Linden 5, 10117 Berlin",
+                    "capacity": 20,
+                    "attestation": "We run a staffed training facility.",
+                },
+            }
+        ).encode(),
+        {**h, "Idempotency-Key": str(uuid.uuid4())},
+    )
     c = _post(
         f"{url}/v1/providers/{p['id']}/clients",
         json.dumps({"name": "bench"}).encode(),
