@@ -2,8 +2,11 @@
 //! invoice, and the webhook events that settle them.
 //!
 //! Every Stripe call carries an idempotency key derived from our ids
-//! (`accredit-customer-<provider>`, `accredit-pi-<invoice>`), and the ids Stripe
-//! returns are stored, so a retried request reuses the same objects. A
+//! (`accredit-customer-<provider>`, `accredit-pi-<invoice>-<amount due minor>`),
+//! and the ids Stripe returns are stored, so a retried request reuses the same
+//! objects. Purchases and `POST /v1/invoices/{id}/payment-intent` (any open
+//! invoice, e.g. an accreditation fee) share one path, [`card_payment`] /
+//! [`payment_details`] → `ensure_intent`. A
 //! PaymentIntent's `client_secret` is never stored: it is read back from Stripe
 //! whenever a payer needs it again. Webhook events
 //! are stored by id under a unique constraint before they have any effect; a
@@ -184,9 +187,9 @@ async fn ensure_intent(
         None => None,
     };
     let customer = match &h.provider_id {
-        Some(pid) => Some(
-            provider_customer(ctx, stripe, pid.parse().map_err(anyhow::Error::new)?).await?,
-        ),
+        Some(pid) => {
+            Some(provider_customer(ctx, stripe, pid.parse().map_err(anyhow::Error::new)?).await?)
+        }
         // Candidates pay as guests: no Customer object is kept for them.
         None => None,
     };
@@ -322,10 +325,9 @@ async fn provider_customer(
     }
     let key = format!("accredit-customer-{}", provider.id);
     let metadata = [("provider_id", provider.id.as_str())];
-    let created = retrying(|| {
-        stripe.create_customer(&provider.legal_name, &provider.email, &metadata, &key)
-    })
-    .await?;
+    let created =
+        retrying(|| stripe.create_customer(&provider.legal_name, &provider.email, &metadata, &key))
+            .await?;
     let (pid, stored) = (provider.id.clone(), created.clone());
     Ok(ctx
         .db(move |c| {
