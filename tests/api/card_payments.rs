@@ -162,3 +162,38 @@ async fn concurrent_requests_share_one_payment_intent() {
         .collect();
     assert_eq!(mine.len(), 1, "{mine:?}");
 }
+
+#[tokio::test]
+async fn a_canceled_payment_intent_is_replaced_and_the_new_one_pays() {
+    let app = stripe_app().await;
+    register_webhook(&app).await;
+    let (token, id, invoice) = approved_at(&app).await;
+    let first = create_intent(&app, &invoice, &token).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let old = first.body["payment_intent_id"].as_str().unwrap().to_owned();
+    let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
+    let r = app
+        .http
+        .post(format!("{base}v1/payment_intents/{old}/cancel"))
+        .bearer_auth(env("ACCREDIT_TEST_STRIPE_SECRET_KEY"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "cancel: {}", r.status());
+
+    let second = create_intent(&app, &invoice, &token).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let new = second.body["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old, "a canceled intent cannot be paid");
+    assert_eq!(second.body["status"], "requires_payment_method");
+    let third = create_intent(&app, &invoice, &token).await;
+    assert_eq!(third.body["payment_intent_id"], new.as_str());
+
+    assert!(confirm(&app, &new, "pm_card_visa").await.is_success());
+    wait_for_invoice_status(&app, &invoice, "paid").await;
+    assert_eq!(get(&app, &id).await["status"], "active");
+    app.assert_ledger_balanced().await;
+}
