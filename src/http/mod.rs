@@ -48,6 +48,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(billing::invoices::pdf)
         .service(billing::invoices::record_payment)
         .service(billing::invoices::list_payments)
+        .service(billing::invoices::payment_intent)
         .service(billing::invoices::list_customer_credits)
         .service(billing::ledger::trial_balance)
         .service(billing::webhooks::stripe)

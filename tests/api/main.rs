@@ -3,6 +3,7 @@
 
 mod accreditation;
 mod auth;
+mod card_payments;
 mod certifications;
 mod exams;
 mod helpers;

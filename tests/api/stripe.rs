@@ -11,7 +11,7 @@ use crate::helpers::{env, Options, TestApp};
 
 const LICENCE: &str = "base_text_syllabus_licence";
 
-async fn stripe_app() -> TestApp {
+pub async fn stripe_app() -> TestApp {
     TestApp::spawn_with(Options {
         stripe: true,
         ..Default::default()
@@ -20,7 +20,7 @@ async fn stripe_app() -> TestApp {
 }
 
 /// Registers this app's webhook endpoint with localstripe.
-async fn register_webhook(app: &TestApp) {
+pub async fn register_webhook(app: &TestApp) {
     let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
     let id = uuid::Uuid::new_v4().simple().to_string();
     let r = app
@@ -42,7 +42,7 @@ async fn register_webhook(app: &TestApp) {
 }
 
 /// Confirms a PaymentIntent at localstripe with a test card PaymentMethod.
-async fn confirm(app: &TestApp, intent: &str, payment_method: &str) -> reqwest::StatusCode {
+pub async fn confirm(app: &TestApp, intent: &str, payment_method: &str) -> reqwest::StatusCode {
     let base = env("ACCREDIT_TEST_STRIPE_API_BASE");
     app.http
         .post(format!("{base}v1/payment_intents/{intent}/confirm"))
@@ -54,7 +54,7 @@ async fn confirm(app: &TestApp, intent: &str, payment_method: &str) -> reqwest::
         .status()
 }
 
-async fn wait_for_invoice_status(app: &TestApp, invoice: &str, status: &str) -> Value {
+pub async fn wait_for_invoice_status(app: &TestApp, invoice: &str, status: &str) -> Value {
     for _ in 0..100 {
         let r = app
             .get(&format!("/v1/invoices/{invoice}"), &app.finance_token)

@@ -106,6 +106,7 @@ import logging
 import socket
 import sys
 import traceback
+import urllib.parse
 
 from aiohttp import web
 
@@ -289,6 +290,7 @@ async def json_errors_middleware(request, handler):
 
 
 _idempotent = {}
+_in_flight = set()
 
 
 @web.middleware
@@ -301,7 +303,11 @@ async def idempotency_middleware(request, handler):
             request.path.startswith('/_config/'):
         return await handler(request)
     body = await request.read()
-    digest = hashlib.sha256(body).hexdigest()
+    # Stripe compares the parameters, not the bytes: a client may encode a
+    # map (e.g. ``metadata``) in any order, so compare the sorted pairs.
+    pairs = sorted(urllib.parse.parse_qsl(body.decode('utf-8', 'replace'),
+                                          keep_blank_values=True))
+    digest = hashlib.sha256(repr(pairs).encode()).hexdigest()
     slot = (request.headers.get('Authorization', ''), key)
     seen = _idempotent.get(slot)
     if seen is not None:
@@ -316,7 +322,19 @@ async def idempotency_middleware(request, handler):
                             content_type='application/json')
         resp.headers['Idempotent-Replayed'] = 'true'
         return resp
-    resp = await handler(request)
+    if slot in _in_flight:
+        # Stripe refuses a key while a request using it is still running
+        # (409, "Idempotent requests"); the client retries and then gets the
+        # replay. Without this, racing requests would each create an object.
+        return web.json_response({'error': {
+            'type': 'idempotency_error',
+            'message': 'There is currently another in-progress request '
+                       'using this Idempotent Key.'}}, status=409)
+    _in_flight.add(slot)
+    try:
+        resp = await handler(request)
+    finally:
+        _in_flight.discard(slot)
     if 200 <= resp.status < 300 and isinstance(resp, web.Response):
         _idempotent[slot] = (request.path, digest, resp.status, resp.text)
     return resp

@@ -8,6 +8,7 @@ use crate::services::billing::hosted_invoice::attach_links;
 use crate::services::billing::hosted_links::HostedLinks;
 use crate::services::billing::invoicing::{self, Invoice, InvoiceFilter};
 use crate::services::billing::payments::{self, NewManualPayment, Payment};
+use crate::services::billing::stripe_payments::{self, CardPayment};
 use crate::services::fulfilment;
 use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
@@ -104,6 +105,38 @@ pub async fn record_payment(
     })
     .await?;
     Ok(respond::stored(r, None))
+}
+
+/// Pays an open invoice by card: creates the invoice's Stripe PaymentIntent for
+/// the amount currently due, or returns the existing one while it can still be
+/// paid, with its `client_secret` for Stripe.js. For any invoice — a licence term,
+/// an exam order, an accreditation fee (approval or maintenance renewal). The
+/// buyer (the provider or candidate owning the invoice), finance or admin may
+/// call it; the invoice becomes paid when Stripe's `payment_intent.succeeded`
+/// webhook arrives. Every call for the same amount due returns the same
+/// PaymentIntent, so a retry (same or new `Idempotency-Key`) never creates a
+/// second one; the secret is read from Stripe each time and never stored.
+#[utoipa::path(tag = "invoices", security(("bearer" = [])),
+    params(("id" = InvoiceId, Path), ("Idempotency-Key" = String, Header, description = "Unique key for this request")),
+    responses(
+        (status = 200, body = CardPayment),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Invoice not open (paid, void) — `invoice-not-open`", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Card payments are off — `stripe-not-configured`", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 502, description = "Stripe failed", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+#[post("/v1/invoices/{id}/payment-intent")]
+pub async fn payment_intent(
+    ctx: web::Data<AppContext>,
+    who: Caller<InvoiceReaders>,
+    _key: IdempotencyKey,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, scope) = (id.into_inner(), who.scope());
+    let card = stripe_payments::card_payment(&ctx, id, scope).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(card))
 }
 
 /// Payments applied to an invoice, cursor-paginated in the order received.
