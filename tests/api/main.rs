@@ -15,4 +15,5 @@ mod pages;
 mod payments;
 mod payouts;
 mod providers;
+mod register;
 mod stripe;
