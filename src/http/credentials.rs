@@ -6,13 +6,13 @@ use serde::Deserialize;
 
 use crate::domain::ids::{CandidateId, CertificationId};
 use crate::services::credentials::certifications::{
-    self, Certification, NewBootstrapCertification, StatusChange, Verification,
+    self, Certification, NewBootstrapCertification, StatusChange,
 };
 use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
-use crate::services::credentials::document::CredentialDocument;
+use crate::services::credentials::document::{self, CredentialDocument, VerifiedDocument};
 
 use super::extract::{rate_limit, AdminOnly, Caller, CandidateReaders, IdempotencyKey};
 use super::problem::{ApiError, ProblemDetails};
@@ -155,13 +155,15 @@ pub async fn revoke(
 }
 
 /// Public verification of a certificate number (no auth, rate limited): status,
-/// holder, credential, dates and the SHA-256 of the issued PDF. The URL is the one
-/// printed in the certificate's QR code: a browser preferring `text/html` (by
+/// holder, credential, dates and the SHA-256 of the issued PDF. The number is a
+/// certification's certificate number or an accreditation number (AT/AEC
+/// accreditation certificate; `accreditation_number` in the JSON record). The URL
+/// is the one printed in the certificate's QR code: a browser preferring `text/html` (by
 /// `Accept` q-values) gets the same facts as a page, errors included; any other
 /// client gets JSON.
 #[utoipa::path(tag = "certifications", params(("number" = String, Path)),
     responses((status = 200, description = "The verification record; `text/html` when the client prefers it (a browser)",
-            content((Verification = "application/json"), (String = "text/html"))),
+            content((VerifiedDocument = "application/json"), (String = "text/html"))),
         (status = 404, description = "Unknown number", content((ProblemDetails = "application/problem+json"), (String = "text/html"))),
         (status = 429, description = "Rate limited", content((ProblemDetails = "application/problem+json"), (String = "text/html")))))]
 #[get("/v1/verify/{number}")]
@@ -175,7 +177,7 @@ pub async fn verify(
     let found = match rate_limit(&req) {
         Ok(()) => {
             let (number, today) = (number.into_inner(), ctx.clock.today());
-            ctx.db(move |c| certifications::verify(c, &number, today))
+            ctx.db(move |c| document::verify(c, &number, today))
                 .await
                 .map_err(ApiError::from)
         }
@@ -183,7 +185,7 @@ pub async fn verify(
     };
     match (found, html) {
         (Ok(v), true) => Ok(pages::credential_page(
-            &CredentialDocument::certification(v, org),
+            &CredentialDocument::of(v, org),
             ctx.clock.today(),
         )),
         (Ok(v), false) => Ok(HttpResponse::Ok()

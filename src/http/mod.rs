@@ -22,6 +22,7 @@ pub mod ops;
 pub mod pages;
 pub mod parties;
 pub mod problem;
+pub mod register;
 pub mod respond;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -77,6 +78,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(credentials::suspend)
         .service(credentials::revoke)
         .service(credentials::verify)
+        .service(register::providers)
         .service(parties::clients::list)
         .service(parties::clients::revoke)
         .service(accreditation::apply)

@@ -24,6 +24,7 @@ use serde::Deserialize;
 
 use crate::domain::billing::invoice::InvoiceStatus;
 use crate::domain::money::Money;
+use crate::services::accreditation::register::RegisterEntry;
 use crate::services::billing::hosted_invoice::{self, HostedInvoice};
 use crate::services::billing::hosted_links::{HostedLinks, LinkError};
 use crate::services::credentials::document::{status_presentation, CredentialDocument, StatusTone};
@@ -180,6 +181,34 @@ pub fn credential_page(doc: &CredentialDocument, checked_on: chrono::NaiveDate) 
         "credential.html",
         &doc.issuer,
         context! { doc => doc, checked_on => checked_on.to_string() },
+    );
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    res
+}
+
+/// The public register page: one page of `entries`, the `filters` applied (as
+/// readable phrases, e.g. "country DE") and the link to the next page, if any.
+pub fn register_page(
+    org: &str,
+    entries: &[RegisterEntry],
+    filters: &[String],
+    next_href: Option<String>,
+    checked_on: chrono::NaiveDate,
+) -> HttpResponse {
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let (status_label, tone) = status_presentation(e.status.as_str());
+            context! { status_label => status_label, tone => tone, ..Value::from_serialize(e) }
+        })
+        .collect();
+    let mut res = render(
+        StatusCode::OK,
+        "register.html",
+        org,
+        context! { entries => entries, filters => filters, next_href => next_href,
+        checked_on => checked_on.to_string() },
     );
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));

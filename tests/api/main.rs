@@ -17,4 +17,5 @@ mod payments;
 mod payouts;
 mod providers;
 mod query_plans;
+mod register;
 mod stripe;

@@ -16,7 +16,7 @@ use crate::helpers::{backend, Options, TestApp};
 use crate::licences::LICENCE;
 
 /// What a browser sends when it navigates.
-const BROWSER_ACCEPT: &str =
+pub const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
 /// The Chromium executable; a missing browser fails the test, never skips it.
@@ -68,13 +68,13 @@ async fn run_chromium(url: &str, args: Vec<String>) -> String {
 }
 
 /// The DOM Chromium built from `url`, serialised.
-async fn dump_dom(url: &str) -> String {
+pub async fn dump_dom(url: &str) -> String {
     run_chromium(url, vec!["--dump-dom".into()]).await
 }
 
 /// Saves a phone-sized screenshot of `url` as `target/screenshots/<name>-<backend>.png`
 /// and checks it is a 375 px wide PNG.
-async fn screenshot(url: &str, name: &str) -> PathBuf {
+pub async fn screenshot(url: &str, name: &str) -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));

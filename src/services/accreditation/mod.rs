@@ -14,6 +14,7 @@ pub mod applications;
 pub mod cascade;
 pub mod fees;
 pub mod gates;
+pub mod register;
 pub mod review;
 pub mod store;
 pub mod sweep;

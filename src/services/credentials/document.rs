@@ -1,17 +1,51 @@
 //! The public view of any credential document a person can verify: a
-//! certification's certificate today, an accreditation certificate (Authorized
-//! Trainer, Authorized Education Center) next. One shape, so the verification
+//! certification's certificate and an accreditation certificate (Authorized
+//! Trainer, Authorized Education Center). One shape, so the verification
 //! page (`page-templates/credential.html`) renders every kind alike; each kind
-//! converts its own public record into a [`CredentialDocument`] (see the `From`
-//! impl below for certifications) and adds a [`DocumentKind`] variant.
+//! converts its own public record into a [`CredentialDocument`]
+//! ([`CredentialDocument::certification`], [`CredentialDocument::accreditation`]).
+//! [`verify`] finds the document a public number identifies.
 //!
 //! Only facts printed on the document itself are here: no email, address,
 //! candidate or provider id.
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::services::credentials::certifications::Verification;
+use crate::db::DbConn;
+use crate::services::accreditation::register::{self, AccreditationVerification};
+use crate::services::credentials::certifications::{self, Verification};
+use crate::services::ServiceError;
+
+/// The public record of a verified number, as `GET /v1/verify/{number}` answers
+/// it in JSON: a certification's record, or an accreditation's (told apart by
+/// `certificate_number` vs `accreditation_number`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum VerifiedDocument {
+    /// A certificate of a certification.
+    Certification(Verification),
+    /// An accreditation certificate of an AT or AEC.
+    Accreditation(AccreditationVerification),
+}
+
+/// Finds the document `number` identifies: a certificate number first, then an
+/// accreditation number (their prefixes differ: credential codes vs `AT`/`AEC`).
+/// Errors: [`ServiceError::NotFound`] when neither knows it.
+pub fn verify(
+    conn: &mut DbConn,
+    number: &str,
+    today: NaiveDate,
+) -> Result<VerifiedDocument, ServiceError> {
+    match certifications::verify(conn, number, today) {
+        Ok(v) => Ok(VerifiedDocument::Certification(v)),
+        Err(ServiceError::NotFound(_)) => {
+            register::verify(conn, number).map(VerifiedDocument::Accreditation)
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// What kind of document was verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,6 +202,31 @@ impl CredentialDocument {
         });
         doc.pdf_sha256 = Some(v.pdf_sha256);
         doc
+    }
+
+    /// The document of an accreditation's verification record, issued by `issuer`.
+    pub fn accreditation(v: AccreditationVerification, issuer: &str) -> Self {
+        let mut doc = CredentialDocument::new(
+            DocumentKind::Accreditation,
+            v.accreditation_number,
+            v.status.as_str().to_owned(),
+            v.reason,
+            v.holder_name,
+            v.accredited_as,
+            v.valid_from,
+            v.valid_until,
+            issuer.to_owned(),
+        );
+        doc.pdf_sha256 = Some(v.pdf_sha256);
+        doc
+    }
+
+    /// The document of any verified record.
+    pub fn of(v: VerifiedDocument, issuer: &str) -> Self {
+        match v {
+            VerifiedDocument::Certification(v) => CredentialDocument::certification(v, issuer),
+            VerifiedDocument::Accreditation(v) => CredentialDocument::accreditation(v, issuer),
+        }
     }
 }
 
