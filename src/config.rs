@@ -86,6 +86,12 @@ pub struct AccreditationSettings {
     pub grace_days: u32,
     /// Days an AEC stays `non_compliant` (no active AT) before it is `suspended`.
     pub non_compliant_days: u32,
+    /// Months an approval of training materials lasts at most (24), capped by EOL.
+    #[serde(default = "crate::domain::accreditation::materials::default_period_months")]
+    pub materials_period_months: u32,
+    /// Days before `approved_until` from which materials are `reaccreditation_due` (60).
+    #[serde(default = "crate::domain::accreditation::materials::default_window_days")]
+    pub materials_window_days: u32,
 }
 
 impl Default for AccreditationSettings {
@@ -95,6 +101,8 @@ impl Default for AccreditationSettings {
             renewal_window_days: 60,
             grace_days: 30,
             non_compliant_days: 90,
+            materials_period_months: 24,
+            materials_window_days: 60,
         }
     }
 }

@@ -493,6 +493,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    python_versions (version) {
+        version -> Text,
+        end_of_life -> Date,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_materials (id) {
+        id -> Text,
+        provider_id -> Text,
+        accreditation_id -> Text,
+        title -> Text,
+        level -> Text,
+        python_version -> Text,
+        language -> Text,
+        delivery_method -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        invoice_id -> Text,
+        fee_paid_at -> Nullable<Timestamp>,
+        approved_on -> Nullable<Date>,
+        approved_until -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_clients -> providers (provider_id));
 diesel::joinable!(product_prices -> products (product_code));
 diesel::joinable!(licences -> providers (provider_id));
@@ -539,6 +568,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     accreditation_fees,
     accreditation_events,
     aec_trainer_links,
+    python_versions,
+    training_materials,
 );
 
 diesel::table! {

@@ -132,3 +132,7 @@ typed_id!(
     /// One entry of an accreditation's audit trail.
     AccreditationEventId
 );
+typed_id!(
+    /// Training materials submitted for accreditation.
+    TrainingMaterialId
+);

@@ -16,6 +16,7 @@ pub mod edge;
 pub mod exams;
 pub mod extract;
 pub mod licensing;
+pub mod materials;
 pub mod openapi;
 pub mod openapi_links;
 pub mod ops;
@@ -89,4 +90,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(accreditation::renew)
         .service(accreditation::confirm_link)
         .service(accreditation::certificate);
+    cfg.service(materials::submit)
+        .service(materials::list)
+        .service(materials::get)
+        .service(materials::decide)
+        .service(materials::list_versions)
+        .service(materials::get_version)
+        .service(materials::put_version);
 }

@@ -20,6 +20,7 @@ use utoipa_actix_web::AppExt;
         (name = "auth", description = "OAuth 2.0 client credentials and JWKs"),
         (name = "providers", description = "Authorized Trainers and Education Centers"),
         (name = "accreditations", description = "AT and AEC accreditation lifecycles, fees, audit trail"),
+        (name = "training-materials", description = "Training materials accredited per Python version; the Python end-of-life table"),
         (name = "catalogue", description = "Products and versioned prices"),
         (name = "licences", description = "Yearly course-content licences"),
         (name = "invoices", description = "Invoices, PDFs and payments"),

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::domain::billing::invoice::{InvoiceSubject, InvoiceSubjectKind};
+use crate::domain::ids::TrainingMaterialId;
 use crate::domain::ids::{AccreditationFeeId, ExamOrderId, InvoiceId, LicenceTermId};
 
 use crate::services::accreditation;
@@ -64,6 +65,13 @@ impl Fulfilment for Dispatch<'_> {
                 conn,
                 self.settings,
                 AccreditationFeeId(subject.id),
+                invoice_id,
+                payment,
+                now,
+            ),
+            InvoiceSubjectKind::TrainingMaterialFee => accreditation::materials::fulfil_fee(
+                conn,
+                TrainingMaterialId(subject.id),
                 invoice_id,
                 payment,
                 now,

@@ -10,6 +10,7 @@ mod helpers;
 mod invoices;
 mod licences;
 mod lists;
+mod materials;
 mod migrations;
 mod ops;
 mod pages;

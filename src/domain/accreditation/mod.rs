@@ -4,3 +4,4 @@
 //! of status goes through ([`lifecycle::transition`]).
 
 pub mod lifecycle;
+pub mod materials;

@@ -44,6 +44,8 @@ crate::stored_enum! {
         ExamOrder = "exam_order",
         /// An accreditation's initial or maintenance fee.
         AccreditationFee = "accreditation_fee",
+        /// The submission fee of training materials.
+        TrainingMaterialFee = "training_material_fee",
     }
 }
 
@@ -82,6 +84,14 @@ impl InvoiceSubject {
     pub fn accreditation_fee(id: crate::domain::ids::AccreditationFeeId) -> Self {
         InvoiceSubject {
             kind: InvoiceSubjectKind::AccreditationFee,
+            id: id.0,
+        }
+    }
+
+    /// The subject of a training-material submission fee's invoice.
+    pub fn training_material_fee(id: crate::domain::ids::TrainingMaterialId) -> Self {
+        InvoiceSubject {
+            kind: InvoiceSubjectKind::TrainingMaterialFee,
             id: id.0,
         }
     }

@@ -14,6 +14,8 @@ pub mod applications;
 pub mod cascade;
 pub mod fees;
 pub mod gates;
+pub mod materials;
+pub mod python_versions;
 pub mod register;
 pub mod review;
 pub mod store;

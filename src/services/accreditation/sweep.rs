@@ -6,7 +6,9 @@
 //! - `active | renewal_due | non_compliant` → `lapsed` once
 //!   `as_of ≥ expires_on + grace_days`;
 //! - AECs are re-checked for an AT in force, and `non_compliant` → `suspended` once
-//!   `as_of ≥ non_compliant_deadline`.
+//!   `as_of ≥ non_compliant_deadline`;
+//! - training materials: `approved` → `reaccreditation_due` within
+//!   `materials_window_days` of `approved_until`, → `expired` after it.
 //!
 //! Every rule reads only the stored state and `as_of`, and each moves a status to
 //! one its own condition no longer fires on, so a second run changes nothing.
@@ -21,7 +23,7 @@ use crate::db::schema::accreditations as ac;
 use crate::db::DbConn;
 use crate::domain::accreditation::lifecycle::{AccreditationKind, AccreditationStatus, Action};
 
-use crate::services::accreditation::{cascade, store};
+use crate::services::accreditation::{cascade, materials, store};
 use crate::services::ServiceError;
 
 /// Actor of the sweep in the audit trail.
@@ -39,6 +41,10 @@ pub struct SweepReport {
     pub lapsed: u32,
     /// `non_compliant → suspended`.
     pub suspended: u32,
+    /// Training materials moved by the clock (`approved → reaccreditation_due`,
+    /// `→ expired`).
+    #[serde(default)]
+    pub materials: materials::MaterialSweep,
 }
 
 fn live(
@@ -132,5 +138,6 @@ pub fn run(
             report.suspended += 1;
         }
     }
+    report.materials = materials::sweep(conn, settings, as_of, at_date)?;
     Ok(report)
 }
