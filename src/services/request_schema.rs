@@ -8,12 +8,13 @@
 
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-/// Addresses of the form `local@label.label…tld`: an atom of 1–40 of
-/// `A-Z a-z 0-9 _ % + -` and up to 2 more of 1–11 after dots before the `@`; up to
-/// 4 labels (letters and digits, inner hyphens, up to 40 characters) and a 2–24
-/// letter top-level label after it: exactly the addresses `EmailAddress::parse`
-/// accepts (domain `parties::provider`, `is_common_address`).
-pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9_%+-]{1,40}(\.[A-Za-z0-9_%+-]{1,11}){0,2}@([A-Za-z0-9]([A-Za-z0-9-]{0,38}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}$";
+/// Addresses of the form `local@label.label…tld`: before the `@`, 1–8 atoms of
+/// 1–64 of `A-Z a-z 0-9 _ % + -` joined by dots; after it 1–8 labels (letters and
+/// digits, inner hyphens, up to 63 characters, RFC 1035) and a 2–24 letter
+/// top-level label; 254 characters at most (the schema's `maxLength`): exactly the
+/// addresses `EmailAddress::parse` accepts (domain `parties::provider`,
+/// `is_common_address`).
+pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9_%+-]{1,64}(\.[A-Za-z0-9_%+-]{1,64}){0,7}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}$";
 
 /// A billing or sign-up email address (see [`EMAIL_PATTERN`]). No `format:
 /// email`: validators of that format disagree on edge cases (e.g. `--` inside a
@@ -91,6 +92,9 @@ mod tests {
             &format!("{}@{}.{}", "a".repeat(40), "b".repeat(40), "c".repeat(24)),
             "billing+0777f34f485347b494f58a9beb3b31a3@example.org",
             "first.middle.last@mail.example.co.uk",
+            "john.q.public.jr@example.com",
+            "register+6bc60ba9b61f491492c24d5902726ea9@example.org",
+            &format!("{}@{}.{}", "a".repeat(64), "b".repeat(63), "c".repeat(24)),
         ] {
             assert!(EmailAddress::parse(a).is_ok(), "{a}");
         }
@@ -103,6 +107,10 @@ mod tests {
             "a@b-.de",
             "a b@c.de",
             "\"q\"@c.de",
+            &format!("{}@b.de", "a".repeat(65)),
+            &format!("a@{}.de", "b".repeat(64)),
+            &format!("{}@b.de", ["a"; 9].join(".")),
+            &format!("a@{}.de", "b.".repeat(120)),
         ] {
             assert!(EmailAddress::parse(a).is_err(), "{a}");
         }
