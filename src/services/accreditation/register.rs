@@ -17,16 +17,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::models::AccreditationRow;
+use crate::db::schema::training_materials as tm;
 use crate::db::schema::{accreditations as ac, providers as pr};
 use crate::db::DbConn;
 use crate::domain::accreditation::lifecycle::{AccreditationKind, AccreditationStatus};
+use crate::domain::accreditation::materials::MaterialStatus;
+use crate::domain::ids::ProviderId;
+use crate::services::accreditation::materials;
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::ServiceError;
 
 /// One accredited training material of a provider, as the register shows it.
 ///
-/// Hook for the training-materials feature (a `training_materials` table built
-/// in parallel): until it is wired, every entry's `materials` is empty.
+/// Only materials that are accredited now (approved or due for re-accreditation,
+/// by an AT whose accreditation is in force) are shown.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RegisterMaterial {
     /// Title of the material.
@@ -57,7 +61,7 @@ pub struct RegisterEntry {
     pub valid_from: NaiveDate,
     /// First day no longer covered (exclusive); absent = no expiry.
     pub valid_until: Option<NaiveDate>,
-    /// Accredited training materials (empty until the materials feature is wired).
+    /// The provider's accredited training materials (an AT's; empty for most AECs).
     pub materials: Vec<RegisterMaterial>,
 }
 
@@ -69,9 +73,8 @@ pub struct RegisterFilter {
     /// Kind of accreditation.
     pub kind: Option<AccreditationKind>,
     /// Filters on accredited training materials: only providers with an
-    /// accredited material for this Python version. No materials feature exists
-    /// yet, so a `python_version` filter matches no provider (an empty page);
-    /// the hook is [`RegisterEntry::materials`].
+    /// accredited (approved or re-accreditation due) material for this Python
+    /// version.
     pub python_version: Option<String>,
 }
 
@@ -122,12 +125,6 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<RegisterEntry>, ServiceError> {
     let after = page.after()?;
-    if filter.python_version.is_some() {
-        // No accredited training materials exist yet: nothing matches.
-        return Ok(page.page(Vec::new(), |e: &RegisterEntry| {
-            e.accreditation_number.clone()
-        }));
-    }
     let in_force = [
         AccreditationStatus::Active.as_str(),
         AccreditationStatus::RenewalDue.as_str(),
@@ -142,6 +139,20 @@ pub fn list(
     if let Some(k) = filter.kind {
         q = q.filter(ac::kind.eq(k.as_str()));
     }
+    if let Some(v) = &filter.python_version {
+        let accredited = [
+            MaterialStatus::Approved.as_str(),
+            MaterialStatus::ReaccreditationDue.as_str(),
+        ];
+        q = q.filter(
+            ac::provider_id.eq_any(
+                tm::table
+                    .filter(tm::python_version.eq(v.clone()))
+                    .filter(tm::status.eq_any(accredited))
+                    .select(tm::provider_id),
+            ),
+        );
+    }
     if let Some(a) = after {
         q = q.filter(ac::id.gt(a));
     }
@@ -155,6 +166,18 @@ pub fn list(
             pr::city,
         ))
         .load(conn)?;
+    let provider_ids = rows
+        .iter()
+        .map(|(row, ..)| row.provider_id.parse::<ProviderId>())
+        .collect::<Result<Vec<_>, _>>()
+        .context("provider id")?;
+    let mut shown = materials::accredited_materials(conn, &provider_ids)?;
+    shown.retain(|m| {
+        filter
+            .python_version
+            .as_ref()
+            .is_none_or(|v| &m.python_version == v)
+    });
     let entries = rows
         .into_iter()
         .map(|(row, name, country, city)| {
@@ -173,7 +196,14 @@ pub fn list(
                     status,
                     valid_from: valid_from(&row),
                     valid_until: row.expires_on,
-                    materials: Vec::new(),
+                    materials: shown
+                        .iter()
+                        .filter(|m| m.provider_id.to_string() == row.provider_id)
+                        .map(|m| RegisterMaterial {
+                            title: m.title.clone(),
+                            python_version: m.python_version.clone(),
+                        })
+                        .collect(),
                 },
             ))
         })
