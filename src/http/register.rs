@@ -18,19 +18,22 @@ use super::problem::{ApiError, ProblemDetails};
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterQuery {
-    /// Country of the provider's address, ISO 3166-1 alpha-2 (any case), e.g. `DE`.
+    /// Country of the provider's address, ISO 3166-1 alpha-2, e.g. `DE` (lower
+    /// case is accepted too).
+    #[param(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     /// `trainer` (Authorized Trainer) or `education_center` (Authorized Education Center).
     pub kind: Option<AccreditationKind>,
     /// Filters on accredited training materials: only providers with an
-    /// accredited material for this Python version, e.g. `3.12`. Until the
-    /// training-materials feature is wired in, no provider has accredited
-    /// materials, so this filter returns an empty page.
+    /// accredited (approved or re-accreditation due) material for this Python
+    /// version, e.g. `3.12`.
+    #[param(pattern = "^[0-9A-Za-z.]{1,20}$")]
     pub python_version: Option<String>,
     /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
     #[param(minimum = 1)]
     pub limit: Option<i64>,
-    /// Opaque cursor from the previous page's `next_cursor`.
+    /// The previous page's `next_cursor` (see the other lists).
+    #[param(pattern = "^[A-Za-z0-9_.:-]{1,200}$", min_length = 1, max_length = 200)]
     pub cursor: Option<String>,
 }
 

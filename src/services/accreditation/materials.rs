@@ -144,9 +144,11 @@ pub struct MaterialFilter {
     pub provider_id: Option<ProviderId>,
     /// Only this status.
     pub status: Option<MaterialStatus>,
-    /// Page size, 1–200 (default 50).
+    /// Page size, 1–200 (default 50; larger values are capped at 200; below 1 is refused).
+    #[param(minimum = 1)]
     pub limit: Option<i64>,
-    /// Cursor from the previous page's `next_cursor`.
+    /// The previous page's `next_cursor`: the key of the last item seen.
+    #[param(pattern = "^[A-Za-z0-9_.:-]{1,200}$", min_length = 1, max_length = 200)]
     pub cursor: Option<String>,
 }
 
