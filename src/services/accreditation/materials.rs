@@ -1,14 +1,11 @@
 //! Accredited training materials (docs/domain.md, "Training materials"): an active
-//! AT submits materials (`POST /v1/training-materials`) for one Python version of
-//! the admin-editable end-of-life table ([`python_versions`]); a submission-fee
-//! invoice (catalogue product [`SUBMISSION_FEE`]) is issued through the one
-//! invoicing path with subject `training_material_fee`; paying it puts the
-//! materials under review ([`fulfil_fee`]); an admin approves them until
-//! [`approved_until`] (the configured period, never past the version's end of
-//! life) or rejects them ([`decide`]); the accreditation sweep calls [`sweep`].
-//! Materials count as accredited only while approved (or due for
-//! re-accreditation) AND their provider holds an AT accreditation in force, so a
-//! suspended or lapsed AT's materials are not shown as accredited.
+//! AT submits materials for one Python version of the end-of-life table
+//! ([`python_versions`]); a submission-fee invoice ([`SUBMISSION_FEE`], subject
+//! `training_material_fee`) is issued through the one invoicing path; paying it
+//! puts them under review ([`fulfil_fee`]); an admin approves them until
+//! [`approved_until`] (the period, never past end of life) or rejects them
+//! ([`decide`]); the sweep calls [`sweep`]. Materials count as accredited only
+//! while approved (or due) AND their AT accreditation is in force.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
