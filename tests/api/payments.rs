@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::{env, today, Options, Resp, TestApp};
 
 const LICENCE: &str = "base_text_syllabus_licence";
-/// `finance_email` in the default settings (src/config.rs).
+/// `finance_email` in the default settings (src/config/mod.rs).
 const FINANCE: &str = "finance@accredit.example";
 
 async fn stripe_app() -> TestApp {
