@@ -36,6 +36,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod parties;
 pub mod request_schema;
+pub mod standing;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ use crate::services::parties::candidates::{
     NewEquivalentExperience,
 };
 use crate::services::parties::clients::{self, AccessToken};
+use crate::services::standing;
 use crate::services::AppContext;
 
 use crate::http::extract::{
@@ -196,10 +197,11 @@ pub async fn review_contribution(
     let (id, body) = (id.into_inner(), body.into_inner());
     let scope = respond::scope(&who, key, &format!("/v1/contributions/{id}/review"), &body);
     let by = who.subject.clone();
+    let settings = ctx.settings.clone();
     let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
         respond::created(
             200,
-            &candidates::review_contribution(c, id, &body, &by, now)?,
+            &standing::review_contribution(c, &settings, id, &body, &by, now)?,
         )
     })
     .await?;

@@ -299,3 +299,68 @@ async fn the_sweep_suspends_an_at_whose_certification_expired() {
     assert_eq!(evs.len(), n, "idempotent");
     assert_eq!(evs[n - 1]["actor"], "rule:professional_standing");
 }
+
+/// Verified community credits count towards `professional`: an AT suspended for
+/// professional standing because the person's credits fell short is reinstated the
+/// moment a reviewed contribution brings them back, without waiting for a sweep.
+#[tokio::test]
+async fn a_verified_contribution_that_restores_the_level_reinstates_the_at_at_once() {
+    use diesel::RunQueryDsl;
+    let app = spawn().await;
+    let (_, _, at, cid, _) = active_at(&app).await;
+    // A correction lowers the person's verified credits below the minimum of 10.
+    let c = cid.clone();
+    app.ctx
+        .db(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE contributions SET credits = 4 WHERE candidate_id = '{c}'"
+            ))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    sweep(&app, "2026-03-01").await;
+    let a = get(&app, &at).await;
+    assert_eq!(
+        (a["status"].as_str(), a["suspension_cause"].as_str()),
+        (Some("suspended"), Some("professional_standing"))
+    );
+
+    // A new contribution verified with 6 credits: 4 + 6 = 10, professional again.
+    let cand: accredit::domain::ids::CandidateId = cid.parse().unwrap();
+    let now = app.ctx.clock.now();
+    let submitted = app
+        .ctx
+        .db(move |conn| {
+            accredit::services::parties::candidates::submit_contribution(
+                conn,
+                cand,
+                &accredit::services::parties::candidates::NewContribution {
+                    description: "Maintains a CPython translation".into(),
+                },
+                now,
+            )
+        })
+        .await
+        .unwrap();
+    let reviewed = app
+        .post(
+            &format!("/v1/contributions/{}/review", submitted.id),
+            &app.admin_token,
+            &json!({"verified": true, "credits": 6}),
+        )
+        .await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.body);
+    let a = get(&app, &at).await;
+    assert_eq!(a["status"], "active", "{a}");
+    let evs = events(&app, &at).await;
+    let last = evs.last().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (
+            Some("standing_restored"),
+            Some("rule:professional_standing")
+        )
+    );
+}
