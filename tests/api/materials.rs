@@ -1,7 +1,8 @@
 //! Training materials (issue 8): submission by an active AT with its fee invoice,
 //! review after payment, approval capped by the Python version's end of life, the
 //! sweep (`reaccreditation_due`, `expired`), `accredited` false while the AT is
-//! suspended, the admin-editable end-of-life table and scoping. Every test runs on
+//! suspended (and its provider out of the public register's Python-version
+//! filter), the admin-editable end-of-life table and scoping. Every test runs on
 //! the injected manual clock, starting 2026-01-10.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -233,7 +234,19 @@ async fn a_suspended_ats_materials_are_not_accredited() {
     let m = approved(&app, &token, "3.13").await;
     let id = m["id"].as_str().unwrap().to_owned();
     assert_eq!(accredited_materials(&app, &pid).await, vec![id.clone()]);
+    let number = get_accreditation_number(&app, &at).await;
+    let listed = register(&app, "?python_version=3.13").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["accreditation_number"], number.as_str());
+    assert_eq!(
+        listed[0]["materials"],
+        json!([{"title": "Python in Practice", "python_version": "3.13"}])
+    );
+    assert!(register(&app, "?python_version=3.12").await.is_empty());
     decide(&app, &at, "suspend", 200).await;
+    // The suspended AT leaves the register, with or without the version filter.
+    assert!(register(&app, "?python_version=3.13").await.is_empty());
+    assert!(register(&app, "").await.is_empty());
     let v = get(&app, &id).await;
     assert_eq!(
         (v["status"].as_str(), v["accredited"].as_bool()),
@@ -248,6 +261,28 @@ async fn a_suspended_ats_materials_are_not_accredited() {
     decide(&app, &at, "reinstate", 200).await;
     assert_eq!(get(&app, &id).await["accredited"], true);
     assert_eq!(accredited_materials(&app, &pid).await, vec![id]);
+    let listed = register(&app, "?python_version=3.13").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["accreditation_number"], number.as_str());
+}
+
+/// The accreditation number of accreditation `id`.
+async fn get_accreditation_number(app: &TestApp, id: &str) -> String {
+    let a = crate::accreditation::get(app, id).await;
+    a["number"].as_str().expect("number").to_owned()
+}
+
+/// The public register's entries for `query` (no token).
+async fn register(app: &TestApp, query: &str) -> Vec<Value> {
+    let r = app
+        .http
+        .get(format!("{}/v1/register/providers{query}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    v["data"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
