@@ -1,8 +1,16 @@
 //! The e-mail templates, embedded at compile time and compiled once.
 //!
-//! Layout: `email-templates/<name>/{subject.txt, body.txt, body.html}` at the
-//! crate root. Every directory must hold all three files. They are minijinja
-//! (Jinja2) templates; `.html` is HTML-escaped automatically, `.txt` is not.
+//! Layout: `email-templates/<name>/{subject.txt, body.txt, body.html,
+//! sample.json}` at the crate root. Every directory must hold all four files.
+//! They are minijinja (Jinja2) templates; `.html` is HTML-escaped automatically,
+//! `.txt` is not. The bodies extend one base layout each
+//! (`email-templates/_layout/base.html`, `base.txt`: `{% extends %}` with the
+//! blocks `title` and `content`), so the frame of every mail — a table layout
+//! with inline styles that mail clients render, the organisation's name above and
+//! below — is written once. Directories whose name starts with `_` hold such
+//! shared files and are not templates. `sample.json` is the context an admin's
+//! preview renders with (`GET /v1/email-templates/{name}/preview`); a test renders
+//! every template with it.
 //! Undefined variables are errors, so a caller that forgets a key gets
 //! [`MailError::Render`] instead of a mail with a blank where the amount
 //! should be; optional keys use `| default(...)` in the template.
@@ -11,7 +19,7 @@
 //! directory, touch this file (or `cargo clean -p accredit`) so the new
 //! directory is picked up.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use include_dir::{include_dir, Dir};
@@ -22,8 +30,13 @@ use super::{Attachment, MailError, RenderedEmail};
 /// The template tree, embedded into the binary.
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/email-templates");
 
-/// The three files every template directory must contain.
+/// The three template files every template directory must contain (next to
+/// [`SAMPLE`]).
 const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
+
+/// The sample context file of every template directory: a JSON object with every
+/// key the template uses.
+const SAMPLE: &str = "sample.json";
 
 /// Templates embedded at compile time from
 /// `email-templates/<name>/{subject.txt, body.txt, body.html}` into a
@@ -33,6 +46,7 @@ const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
 pub struct EmailTemplates {
     env: Environment<'static>,
     names: BTreeSet<String>,
+    samples: BTreeMap<String, serde_json::Value>,
 }
 
 impl fmt::Debug for EmailTemplates {
@@ -73,6 +87,7 @@ impl EmailTemplates {
         env.set_keep_trailing_newline(true);
 
         let mut names = BTreeSet::new();
+        let mut samples = BTreeMap::new();
         for dir in root.dirs() {
             let name = dir
                 .path()
@@ -83,6 +98,30 @@ impl EmailTemplates {
                     reason: "directory name is not UTF-8".to_owned(),
                 })?
                 .to_owned();
+            if name.starts_with('_') {
+                // Shared layouts: every file is a template others extend.
+                for file in dir.files() {
+                    let path = file.path().display().to_string();
+                    let source =
+                        file.contents_utf8()
+                            .ok_or_else(|| MailError::InvalidTemplate {
+                                name: path.clone(),
+                                reason: "not UTF-8".to_owned(),
+                            })?;
+                    env.add_template_owned(path, source)?;
+                }
+                continue;
+            }
+            let sample = dir
+                .get_file(dir.path().join(SAMPLE))
+                .and_then(|f| f.contents_utf8())
+                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+                .filter(serde_json::Value::is_object)
+                .ok_or_else(|| MailError::InvalidTemplate {
+                    name: name.clone(),
+                    reason: format!("{SAMPLE} is missing or not a JSON object"),
+                })?;
+            samples.insert(name.clone(), sample);
             for file in FILES {
                 let source = dir
                     .get_file(dir.path().join(file))
@@ -99,7 +138,17 @@ impl EmailTemplates {
             }
             names.insert(name);
         }
-        Ok(Self { env, names })
+        Ok(Self {
+            env,
+            names,
+            samples,
+        })
+    }
+
+    /// The sample context of template `name` (its `sample.json`), `None` for an
+    /// unknown name.
+    pub fn sample(&self, name: &str) -> Option<&serde_json::Value> {
+        self.samples.get(name)
     }
 
     /// Template names (directory names), sorted.
@@ -408,17 +457,75 @@ pub(super) mod tests {
         &[DirEntry::Dir(Dir::new(
             "broken",
             &[
+                DirEntry::File(File::new("broken/sample.json", b"{}")),
                 DirEntry::File(File::new("broken/subject.txt", b"Hi")),
                 DirEntry::File(File::new("broken/body.txt", b"Hello")),
             ],
         ))],
     );
 
+    static NO_SAMPLE: Dir<'static> = Dir::new(
+        "",
+        &[DirEntry::Dir(Dir::new(
+            "broken",
+            &[
+                DirEntry::File(File::new("broken/subject.txt", b"Hi")),
+                DirEntry::File(File::new("broken/body.txt", b"Hello")),
+                DirEntry::File(File::new("broken/body.html", b"<p>Hello</p>")),
+            ],
+        ))],
+    );
+
+    #[test]
+    fn a_template_directory_without_a_sample_context_is_rejected() {
+        let result = EmailTemplates::from_dir(&NO_SAMPLE);
+
+        assert!(
+            matches!(&result, Err(MailError::InvalidTemplate { name, reason })
+                if name == "broken" && reason.contains("sample.json")),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn every_template_renders_with_its_own_sample_inside_the_shared_layout() {
+        let templates = templates();
+        for name in templates.names() {
+            let sample = templates.sample(&name).expect("sample").clone();
+            let email = templates
+                .render(&name, "ada@example.org", &sample, Vec::new())
+                .unwrap_or_else(|e| panic!("{name}: sample.json lacks a key: {e:?}"));
+            let org = "Accredit — Python Certification Foundation";
+            // The layout's frame: the organisation above and below, a table layout.
+            assert_eq!(email.html.matches(org).count(), 2, "{name}");
+            assert!(
+                email.html.starts_with("<!DOCTYPE html>")
+                    && email.html.contains("role=\"presentation\""),
+                "{name}"
+            );
+            assert!(
+                email.html.contains("<title>") && !email.html.contains("<title></title>"),
+                "{name}"
+            );
+            assert!(email.text.trim_end().ends_with(org), "{name}");
+            assert!(
+                !email.text.starts_with('\n'),
+                "{name}: {:?}",
+                &email.text[..20]
+            );
+            assert!(
+                !email.text.contains("\n\n\n"),
+                "{name}: blank lines doubled"
+            );
+        }
+    }
+
     static UNPARSEABLE: Dir<'static> = Dir::new(
         "",
         &[DirEntry::Dir(Dir::new(
             "broken",
             &[
+                DirEntry::File(File::new("broken/sample.json", b"{}")),
                 DirEntry::File(File::new("broken/subject.txt", b"Hi {{ name")),
                 DirEntry::File(File::new("broken/body.txt", b"Hello")),
                 DirEntry::File(File::new("broken/body.html", b"<p>Hello</p>")),
