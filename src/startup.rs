@@ -63,8 +63,7 @@ impl Application {
             None => Mailer::file_system(ctx.settings.mail_dir())?,
         });
         tracing::info!(mail = %mailer.describe(), stripe = ctx.stripe.is_some(), "outgoing channels");
-        let templates = Arc::new(EmailTemplates::new()?);
-        let worker = OutboxWorker::new(ctx.clone(), mailer, templates);
+        let worker = OutboxWorker::new(ctx.clone(), mailer, ctx.email_templates.clone());
         let port = listener.local_addr()?.port();
         let metrics = PrometheusMetricsBuilder::new("accredit")
             // Unmatched paths (404s) would put whatever the caller sent — a mistyped
@@ -168,6 +167,7 @@ pub fn context(mut settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
         token_client_limiter,
         token_ip_limiter,
         revoked_clients,
+        email_templates: Arc::new(EmailTemplates::new()?),
     })
 }
 

@@ -244,6 +244,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         completed_at -> Nullable<Timestamp>,
+        retried_by -> Nullable<Text>,
+        retried_at -> Nullable<Timestamp>,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod billing;
 pub mod credentials;
 pub mod edge;
+pub mod emails;
 pub mod exams;
 pub mod extract;
 pub mod licensing;
@@ -53,6 +54,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(billing::invoices::payment_intent)
         .service(billing::invoices::list_customer_credits)
         .service(billing::ledger::trial_balance)
+        .service(emails::list)
+        .service(emails::retry)
+        .service(emails::templates)
+        .service(emails::preview)
         .service(billing::webhooks::stripe)
         .service(parties::candidates::sign_up)
         .service(parties::candidates::login)

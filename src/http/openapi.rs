@@ -25,6 +25,7 @@ use utoipa_actix_web::AppExt;
         (name = "licences", description = "Yearly course-content licences"),
         (name = "invoices", description = "Invoices, PDFs and payments"),
         (name = "ledger", description = "Double-entry ledger reports"),
+        (name = "emails", description = "Outgoing email: delivery state, retries, template previews"),
         (name = "candidates", description = "Test-takers, contributions, equivalent experience"),
         (name = "exams", description = "Exam catalogue, orders, vouchers, attempts, split policies, payouts"),
         (name = "certifications", description = "Certifications, certificates and public verification"),

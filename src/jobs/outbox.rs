@@ -3,8 +3,12 @@
 //! Claiming takes a lease (`locked_until`, 5 minutes) inside a write transaction —
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL so several instances share the queue, an
 //! immediate transaction on SQLite. A failure is retried with exponential backoff
-//! (30 s · 2^attempt, at most 6 h) until `max_attempts`, then the row is `dead`
-//! and logged for an operator. Delivery is at-least-once.
+//! and jitter ([`backoff`]) until `max_attempts`, then the row is `failed` and
+//! logged; an admin lists and retries failed emails (`GET /v1/emails?status=failed`,
+//! `POST /v1/emails/{id}/retry`). Delivery is at-least-once: every attempt of one
+//! row sends the same `Message-ID` (`<outbox-{row id}@{sender domain}>`), so a
+//! message sent again after an ambiguous SMTP failure (the relay took it, the
+//! connection dropped before the reply) is recognisable as a duplicate.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +19,7 @@ use diesel::prelude::*;
 use crate::db::models::OutboxRow;
 use crate::db::schema::{invoices as inv, outbox as ob};
 use crate::db::{write_transaction, DbConn};
-use crate::integrations::mail::{Attachment, EmailTemplates, Mailer};
+use crate::integrations::mail::{self, Attachment, EmailTemplates, Mailer};
 use crate::services::billing::invoice_documents;
 use crate::services::outbox::{
     AttachmentRef, EmailJob, InvoiceIssuedJob, OutboxStatus, KIND_EMAIL, KIND_INVOICE_ISSUED,
@@ -82,9 +86,22 @@ fn claim(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<OutboxRow>, Servic
     })
 }
 
-fn backoff(attempts: i32) -> chrono::Duration {
-    let secs = 30i64.saturating_mul(1i64 << attempts.clamp(0, 20));
-    chrono::Duration::seconds(secs.min(6 * 3600))
+/// An error with its causes, `outer: inner: …`: what an admin reads in
+/// `last_error` (`GET /v1/emails`).
+fn error_chain(e: impl std::error::Error + Send + Sync + 'static) -> String {
+    format!("{:#}", anyhow::Error::new(e))
+}
+
+/// The delay before the next attempt after the `attempts`-th failure (1-based):
+/// exponential, 30 s · 2^(attempts − 1) capped at 6 h, with "equal jitter" (AWS
+/// Architecture Blog, "Exponential Backoff And Jitter"): half of it fixed, half
+/// uniformly random, so instances that failed together (an SMTP outage) do not
+/// retry together.
+fn backoff(attempts: i32, rng: &mut impl rand::Rng) -> chrono::Duration {
+    let exp = 30_000i64.saturating_mul(1i64 << (attempts - 1).clamp(0, 20));
+    let cap = exp.min(6 * 3600 * 1000);
+    let half = cap / 2;
+    chrono::Duration::milliseconds(half + rng.gen_range(0..=half))
 }
 
 impl OutboxWorker {
@@ -130,7 +147,7 @@ impl OutboxWorker {
         let bad = |e: serde_json::Error| format!("bad payload: {e}");
         match row.kind.as_str() {
             KIND_EMAIL => {
-                self.send(serde_json::from_str(&row.payload).map_err(bad)?)
+                self.send(&row.id, serde_json::from_str(&row.payload).map_err(bad)?)
                     .await
             }
             KIND_INVOICE_ISSUED => {
@@ -139,16 +156,17 @@ impl OutboxWorker {
                 self.ctx
                     .db(move |c| invoice_documents::archive(c, id, now).map(|_| ()))
                     .await
-                    .map_err(|e| e.to_string())?;
-                self.send(job.email).await
+                    .map_err(error_chain)?;
+                self.send(&row.id, job.email).await
             }
             other => Err(format!("unknown outbox kind `{other}`")),
         }
     }
 
-    /// Sends one email, resolving its attachments (an invoice PDF not archived
-    /// yet is archived first).
-    async fn send(&self, job: EmailJob) -> Result<(), String> {
+    /// Sends one email of outbox row `row_id`, resolving its attachments (an
+    /// invoice PDF not archived yet is archived first), with the row's
+    /// deterministic `Message-ID`.
+    async fn send(&self, row_id: &str, job: EmailJob) -> Result<(), String> {
         let mut attachments = Vec::new();
         for a in &job.attachments {
             match a {
@@ -165,7 +183,7 @@ impl OutboxWorker {
                             Ok((number, pdf))
                         })
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(error_chain)?;
                     attachments.push(Attachment {
                         filename: format!("{number}.pdf"),
                         content_type: "application/pdf".into(),
@@ -184,7 +202,7 @@ impl OutboxWorker {
                             )
                         })
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(error_chain)?;
                     attachments.push(Attachment {
                         filename: format!("certificate-{number}.pdf"),
                         content_type: "application/pdf".into(),
@@ -199,7 +217,7 @@ impl OutboxWorker {
                             crate::services::accreditation::fees::certificate_pdf(c, id, None)
                         })
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(error_chain)?;
                     attachments.push(Attachment {
                         filename: format!("accreditation-{number}.pdf"),
                         content_type: "application/pdf".into(),
@@ -208,14 +226,15 @@ impl OutboxWorker {
                 }
             }
         }
-        let email = self
+        let mut email = self
             .templates
             .render(&job.template, &job.to, &job.context, attachments)
-            .map_err(|e| e.to_string())?;
+            .map_err(error_chain)?;
+        email.message_id = Some(mail::message_id(row_id, &self.ctx.settings.mail_from));
         self.mailer
             .send(&self.ctx.settings.mail_from, &email)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(error_chain)?;
         tracing::info!(template = %job.template, "email sent");
         Ok(())
     }
@@ -236,23 +255,25 @@ impl OutboxWorker {
                         ))
                         .execute(c)?,
                     Err(error) => {
-                        let dead = attempts >= max;
-                        if dead {
+                        let failed = attempts >= max;
+                        if failed {
                             tracing::error!(outbox_id = %row.id, %error, "outbox job failed for the last time");
                         } else {
                             tracing::warn!(outbox_id = %row.id, %error, attempts, "outbox job failed; will retry");
                         }
                         diesel::update(ob::table.find(&row.id))
                             .set((
-                                ob::status.eq(if dead {
-                                    OutboxStatus::Dead
+                                ob::status.eq(if failed {
+                                    OutboxStatus::Failed
                                 } else {
                                     OutboxStatus::Pending
                                 }
                                 .as_str()),
                                 ob::attempts.eq(attempts),
                                 ob::locked_until.eq(None::<chrono::NaiveDateTime>),
-                                ob::next_attempt_at.eq(naive(now + backoff(attempts))),
+                                ob::next_attempt_at.eq(naive(
+                                    now + backoff(attempts, &mut rand::thread_rng()),
+                                )),
                                 ob::last_error.eq(Some(error)),
                             ))
                             .execute(c)?
@@ -261,5 +282,35 @@ impl OutboxWorker {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_up_to_six_hours_with_half_of_it_random() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for attempts in 1..=30 {
+            let cap = (30_000i64 << (attempts - 1).min(20)).min(6 * 3600 * 1000);
+            let draws: Vec<i64> = (0..50)
+                .map(|_| backoff(attempts, &mut rng).num_milliseconds())
+                .collect();
+            assert!(
+                draws.iter().all(|d| (cap / 2..=cap).contains(d)),
+                "attempt {attempts}: {draws:?} outside [{}, {cap}]",
+                cap / 2
+            );
+            let distinct: std::collections::BTreeSet<_> = draws.iter().collect();
+            assert!(distinct.len() > 25, "attempt {attempts}: not jittered");
+        }
+        let first = backoff(1, &mut rng).num_milliseconds();
+        assert!(
+            (15_000..=30_000).contains(&first),
+            "first retry in 15–30 s: {first}"
+        );
     }
 }

@@ -27,6 +27,7 @@ pub mod accreditation;
 pub mod billing;
 pub mod checkout;
 pub mod credentials;
+pub mod emails;
 pub mod exams;
 pub mod fulfilment;
 pub mod idempotency;
@@ -150,6 +151,9 @@ pub struct AppContext {
     pub token_ip_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Revoked API client ids, checked on every authenticated request.
     pub revoked_clients: Arc<crate::auth::revocation::RevokedClients>,
+    /// The email templates, compiled once at start (the outbox worker renders
+    /// with them; admins preview them).
+    pub email_templates: Arc<crate::integrations::mail::EmailTemplates>,
 }
 
 impl AppContext {

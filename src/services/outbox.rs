@@ -14,15 +14,16 @@ use crate::domain::ids::{CertificationId, InvoiceId, OutboxId};
 use crate::services::{naive, ServiceError};
 
 crate::stored_enum! {
-    /// Delivery state of an outbox row: `pending → done`, or `pending → dead` after
-    /// the last failed attempt.
+    /// Delivery state of an outbox row: `pending → done`, or `pending → failed`
+    /// after the last failed attempt; an admin's retry puts a failed row back to
+    /// `pending`.
     pub enum OutboxStatus {
         /// Waiting for (another) attempt.
         Pending = "pending",
         /// Delivered.
         Done = "done",
         /// Gave up after the maximum number of attempts.
-        Dead = "dead",
+        Failed = "failed",
     }
 }
 
@@ -115,6 +116,8 @@ fn enqueue<T: Serialize>(
             last_error: None,
             created_at: naive(now),
             completed_at: None,
+            retried_by: None,
+            retried_at: None,
         })
         .execute(conn)?;
     Ok(id)

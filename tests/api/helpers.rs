@@ -392,6 +392,7 @@ impl TestApp {
 
 /// A parsed email.
 pub struct Email {
+    pub message_id: String,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -404,6 +405,7 @@ impl Email {
         use mailparse::MailHeaderMap;
         let m = mailparse::parse_mail(raw).ok()?;
         let mut e = Email {
+            message_id: m.headers.get_first_value("Message-ID").unwrap_or_default(),
             to: m.headers.get_first_value("To").unwrap_or_default(),
             subject: m.headers.get_first_value("Subject").unwrap_or_default(),
             text: String::new(),

@@ -5,6 +5,7 @@ mod accreditation;
 mod auth;
 mod card_payments;
 mod certifications;
+mod emails;
 mod exams;
 mod helpers;
 mod invoices;

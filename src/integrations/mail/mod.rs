@@ -65,6 +65,27 @@ pub struct RenderedEmail {
     pub html: String,
     /// Files attached next to the two alternatives; may be empty.
     pub attachments: Vec<Attachment>,
+    /// The `Message-ID` header (RFC 5322 §3.6.4, `<id-left@id-right>`); a random
+    /// one is generated when `None`. The outbox sets one derived from its row
+    /// ([`message_id`]), so every attempt of one job carries the same id and a
+    /// retry after an ambiguous SMTP failure is recognisable as a duplicate.
+    pub message_id: Option<String>,
+}
+
+/// The deterministic `Message-ID` of the mail an outbox row sends:
+/// `<outbox-{key}@{domain}>`, the domain taken from the `From` address
+/// (`Name <user@domain>` or `user@domain`; `accredit.invalid` when it has none).
+pub fn message_id(key: &str, from: &str) -> String {
+    let address = from
+        .rsplit_once('<')
+        .map_or(from, |(_, a)| a.trim_end_matches('>'))
+        .trim();
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .filter(|d| !d.is_empty())
+        .unwrap_or("accredit.invalid");
+    format!("<outbox-{key}@{domain}>")
 }
 
 impl fmt::Debug for RenderedEmail {
@@ -128,4 +149,54 @@ pub enum MailError {
     /// Writing an `.eml` file failed.
     #[error("cannot write the email to disk")]
     Io(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod message_id_tests {
+    use super::*;
+
+    #[test]
+    fn the_message_id_is_the_row_key_at_the_sender_domain() {
+        assert_eq!(
+            message_id("0193a2b4", "Accredit Billing <billing@accredit.example>"),
+            "<outbox-0193a2b4@accredit.example>"
+        );
+        assert_eq!(
+            message_id("k", "billing@foundation.org"),
+            "<outbox-k@foundation.org>"
+        );
+        assert_eq!(message_id("k", "no address"), "<outbox-k@accredit.invalid>");
+    }
+
+    #[tokio::test]
+    async fn a_given_message_id_is_the_header_of_every_attempt() {
+        let dir = std::env::temp_dir().join(format!("accredit-msgid-{}", uuid::Uuid::new_v4()));
+        let mailer = Mailer::file_system(&dir).unwrap();
+        let id = message_id("0193a2b4-7c1d", "billing@accredit.example");
+        let email = RenderedEmail {
+            to: "ada@example.org".into(),
+            subject: "Hello".into(),
+            text: "Hello".into(),
+            html: "<p>Hello</p>".into(),
+            attachments: vec![],
+            message_id: Some(id.clone()),
+        };
+        mailer
+            .send("billing@accredit.example", &email)
+            .await
+            .unwrap();
+        mailer
+            .send("billing@accredit.example", &email)
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let raw = std::fs::read(e.path()).unwrap();
+            let parsed = mailparse::parse_mail(&raw).unwrap();
+            use mailparse::MailHeaderMap;
+            ids.push(parsed.headers.get_first_value("Message-ID").unwrap());
+        }
+        assert_eq!(ids, vec![id.clone(), id]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -209,6 +209,7 @@ impl EmailTemplates {
             text: render("body.txt")?,
             html: render("body.html")?,
             attachments,
+            message_id: None,
         })
     }
 }

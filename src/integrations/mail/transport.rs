@@ -87,8 +87,8 @@ impl Mailer {
 
     /// Sends one message from `from` (e.g. `"Accredit <billing@accredit.example>"`):
     /// `multipart/alternative` (text + html), wrapped in `multipart/mixed`
-    /// with the attachments when there are any. A `Date` and a `Message-ID`
-    /// are added.
+    /// with the attachments when there are any. A `Date` is added, and the
+    /// `Message-ID` of `email` (a random one when it has none).
     ///
     /// `FileSystem` writes `<dir>/<unix-nanos>-<random>.eml` (RFC 5322 bytes,
     /// CRLF line ends), first under a hidden temporary name, then renamed, so
@@ -153,7 +153,7 @@ fn build_message(from: &str, email: &RenderedEmail) -> Result<Message, MailError
         .from(parse_mailbox(from)?)
         .to(parse_mailbox(&email.to)?)
         .subject(email.subject.as_str())
-        .message_id(None)
+        .message_id(email.message_id.clone())
         .multipart(body)?)
 }
 
