@@ -21,9 +21,8 @@ use crate::db::schema::{invoices as inv, outbox as ob};
 use crate::db::{write_transaction, DbConn};
 use crate::integrations::mail::{self, Attachment, EmailTemplates, Mailer};
 use crate::services::billing::invoice_documents;
-use crate::services::outbox::{
-    AttachmentRef, EmailJob, InvoiceIssuedJob, OutboxStatus, KIND_EMAIL, KIND_INVOICE_ISSUED,
-};
+use crate::services::mails::{self, InvoiceIssuedJob, MailParts};
+use crate::services::outbox::{AttachmentRef, OutboxJob, OutboxStatus};
 use crate::services::{naive, AppContext, ServiceError};
 
 const LEASE: Duration = Duration::from_secs(300);
@@ -144,29 +143,26 @@ impl OutboxWorker {
 
     #[tracing::instrument(skip_all, fields(outbox_id = %row.id, kind = %row.kind))]
     async fn perform(&self, row: &OutboxRow) -> Result<(), String> {
-        let bad = |e: serde_json::Error| format!("bad payload: {e}");
-        match row.kind.as_str() {
-            KIND_EMAIL => {
-                self.send(&row.id, serde_json::from_str(&row.payload).map_err(bad)?)
-                    .await
-            }
-            KIND_INVOICE_ISSUED => {
-                let job: InvoiceIssuedJob = serde_json::from_str(&row.payload).map_err(bad)?;
-                let (id, now) = (job.invoice_id, self.ctx.clock.now());
-                self.ctx
-                    .db(move |c| invoice_documents::archive(c, id, now).map(|_| ()))
-                    .await
-                    .map_err(error_chain)?;
-                self.send(&row.id, job.email).await
-            }
-            other => Err(format!("unknown outbox kind `{other}`")),
+        if row.kind == InvoiceIssuedJob::KIND {
+            let job: InvoiceIssuedJob =
+                serde_json::from_str(&row.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let (id, now) = (job.invoice_id, self.ctx.clock.now());
+            self.ctx
+                .db(move |c| invoice_documents::archive(c, id, now).map(|_| ()))
+                .await
+                .map_err(error_chain)?;
+        }
+        match mails::decode_any(&row.kind, &row.payload) {
+            Some(Ok(mail)) => self.send(&row.id, mail).await,
+            Some(Err(e)) => Err(format!("bad payload for {}: {e}", row.kind)),
+            None => Err(format!("unknown outbox kind `{}`", row.kind)),
         }
     }
 
-    /// Sends one email of outbox row `row_id`, resolving its attachments (an
+    /// Sends the mail of outbox row `row_id`, resolving its attachments (an
     /// invoice PDF not archived yet is archived first), with the row's
     /// deterministic `Message-ID`.
-    async fn send(&self, row_id: &str, job: EmailJob) -> Result<(), String> {
+    async fn send(&self, row_id: &str, job: MailParts) -> Result<(), String> {
         let mut attachments = Vec::new();
         for a in &job.attachments {
             match a {
@@ -228,7 +224,7 @@ impl OutboxWorker {
         }
         let mut email = self
             .templates
-            .render(&job.template, &job.to, &job.context, attachments)
+            .render(job.template, &job.to, &job.context, attachments)
             .map_err(error_chain)?;
         email.message_id = Some(mail::message_id(row_id, &self.ctx.settings.mail_from));
         self.mailer

@@ -2,9 +2,9 @@
 //! jobs of the outbox with their delivery state, a retry of one that failed for
 //! good, and a preview of every template rendered with its sample context.
 //!
-//! Emails are the `email` and `invoice_issued` rows of the outbox
-//! ([`crate::services::outbox`]); the worker sends them, retries with backoff and
-//! marks them `failed` after `outbox.max_attempts`.
+//! Emails are the outbox rows that send a mail (the kinds `mail:<template>` and
+//! `invoice_issued`, see `services::mails`); the worker sends them, retries with
+//! backoff and marks them `failed` after `outbox.max_attempts`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -15,9 +15,8 @@ use crate::db::models::OutboxRow;
 use crate::db::schema::outbox as ob;
 use crate::db::DbConn;
 use crate::integrations::mail::EmailTemplates;
-use crate::services::outbox::{
-    EmailJob, InvoiceIssuedJob, OutboxStatus, KIND_EMAIL, KIND_INVOICE_ISSUED,
-};
+use crate::services::mails;
+use crate::services::outbox::OutboxStatus;
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, ServiceError};
 
@@ -66,18 +65,12 @@ pub struct Email {
 
 fn view(r: OutboxRow) -> Result<Email, ServiceError> {
     let bad = |what: &str| anyhow::anyhow!("stored outbox row {}: bad {what}", r.id);
-    let job: EmailJob = match r.kind.as_str() {
-        KIND_EMAIL => serde_json::from_str(&r.payload).map_err(|_| bad("email payload"))?,
-        KIND_INVOICE_ISSUED => {
-            serde_json::from_str::<InvoiceIssuedJob>(&r.payload)
-                .map_err(|_| bad("invoice_issued payload"))?
-                .email
-        }
-        _ => return Err(bad("kind").into()),
-    };
+    let job = mails::decode_any(&r.kind, &r.payload)
+        .ok_or_else(|| bad("kind"))?
+        .map_err(|_| bad("payload"))?;
     let status = OutboxStatus::parse(&r.status).ok_or_else(|| bad("status"))?;
     Ok(Email {
-        template: job.template,
+        template: job.template.to_owned(),
         to: job.to,
         next_attempt_at: (status == OutboxStatus::Pending).then(|| r.next_attempt_at.and_utc()),
         status,
@@ -100,7 +93,7 @@ pub fn list(conn: &mut DbConn, filter: &EmailFilter) -> Result<Page<Email>, Serv
         cursor: filter.cursor.clone(),
     };
     let mut q = ob::table
-        .filter(ob::kind.eq_any([KIND_EMAIL, KIND_INVOICE_ISSUED]))
+        .filter(ob::kind.eq_any(mails::kinds()))
         .order(ob::id.asc())
         .limit(page.limit() + 1)
         .into_boxed();
@@ -130,7 +123,7 @@ pub fn retry(
 ) -> Result<Email, ServiceError> {
     let row: OutboxRow = ob::table
         .find(id)
-        .filter(ob::kind.eq_any([KIND_EMAIL, KIND_INVOICE_ISSUED]))
+        .filter(ob::kind.eq_any(mails::kinds()))
         .select(OutboxRow::as_select())
         .first(conn)
         .optional()?

@@ -33,6 +33,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod licensing;
 pub mod lookups;
+pub mod mails;
 pub mod outbox;
 pub mod pagination;
 pub mod parties;

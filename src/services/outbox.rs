@@ -48,55 +48,26 @@ pub enum AttachmentRef {
     },
 }
 
-/// An email job: template name, recipient and template context.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EmailJob {
-    /// Directory name under `email-templates/`.
-    pub template: String,
-    /// Recipient address.
-    pub to: String,
-    /// Template variables.
-    pub context: serde_json::Value,
-    /// Attachments to resolve at send time.
-    pub attachments: Vec<AttachmentRef>,
+/// A kind of job the outbox carries: one Rust type per kind, its fields the
+/// payload (crates.io's `BackgroundJob` is the model). [`KIND`](OutboxJob::KIND)
+/// is stored in `outbox.kind` and tells the worker which type to decode the
+/// payload into; the mails are in `services::mails`.
+pub trait OutboxJob: Serialize + serde::de::DeserializeOwned {
+    /// The stored kind, e.g. `mail:licence_active`.
+    const KIND: &'static str;
 }
 
-/// Kind tag of email jobs in the outbox table.
-pub const KIND_EMAIL: &str = "email";
-
-/// Kind tag of [`InvoiceIssuedJob`]s in the outbox table.
-pub const KIND_INVOICE_ISSUED: &str = "invoice_issued";
-
-/// After an invoice is issued: render and archive its PDF, then send the
-/// "invoice issued" email with it. The sale commits without rendering; this job
-/// runs after the commit, and the email never goes out before the PDF is archived.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InvoiceIssuedJob {
-    /// The invoice whose PDF to archive.
-    pub invoice_id: InvoiceId,
-    /// The email to send once it is archived (attaches the PDF).
-    pub email: EmailJob,
-}
-
-/// Writes an email job, due immediately.
-pub fn enqueue_email(
+/// Writes `job`, due immediately, in the caller's transaction: it is performed
+/// after the commit, or never if the transaction rolls back.
+pub fn enqueue<J: OutboxJob>(
     conn: &mut DbConn,
-    job: &EmailJob,
+    job: &J,
     now: DateTime<Utc>,
 ) -> Result<OutboxId, ServiceError> {
-    enqueue(conn, KIND_EMAIL, job, now)
+    insert(conn, J::KIND, job, now)
 }
 
-/// Writes an [`InvoiceIssuedJob`], due immediately.
-pub fn enqueue_invoice_issued(
-    conn: &mut DbConn,
-    job: &InvoiceIssuedJob,
-    now: DateTime<Utc>,
-) -> Result<OutboxId, ServiceError> {
-    enqueue(conn, KIND_INVOICE_ISSUED, job, now)
-}
-
-fn enqueue<T: Serialize>(
+fn insert<T: Serialize>(
     conn: &mut DbConn,
     kind: &str,
     job: &T,

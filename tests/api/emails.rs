@@ -34,18 +34,29 @@ async fn emails(app: &TestApp, query: &str) -> Vec<Value> {
     r.body["data"].as_array().unwrap().clone()
 }
 
-/// Queues an email whose template context lacks a key, so every attempt fails.
+/// Queues a certificate mail whose attachment names no certification, so every
+/// attempt fails.
 async fn queue_broken_email(app: &TestApp, to: &str) -> String {
+    use accredit::services::mails::{self, CertificateAwardedMail};
+    use accredit::services::outbox::AttachmentRef;
     let (to, now) = (to.to_owned(), app.ctx.clock.now());
     app.ctx
         .db(move |c| {
-            accredit::services::outbox::enqueue_email(
+            mails::send(
                 c,
-                &accredit::services::outbox::EmailJob {
-                    template: "voucher_issued".into(),
+                &CertificateAwardedMail {
                     to,
-                    context: json!({"candidate_name": "Ada"}),
-                    attachments: vec![],
+                    attachments: vec![AttachmentRef::CertificatePdf {
+                        certification_id: accredit::domain::ids::CertificationId::new(),
+                    }],
+                    org_name: "Foundation".into(),
+                    candidate_name: "Ada".into(),
+                    credential_code: "PCEP".into(),
+                    credential_name: "Entry".into(),
+                    certificate_number: "PCEP-2026-00000000".into(),
+                    issued_on: "2026-03-02".into(),
+                    expires_on: "does not expire".into(),
+                    verification_url: "https://accredit.example/v1/verify/x".into(),
                 },
                 now,
             )
@@ -137,7 +148,10 @@ async fn an_email_that_used_up_its_attempts_is_failed_until_an_admin_retries_it(
         .find(|e| e["id"] == id.as_str())
         .expect("listed as failed");
     assert_eq!(e["attempts"], i64::from(max));
-    assert!(e["last_error"].as_str().unwrap().contains("voucher"), "{e}");
+    assert!(
+        e["last_error"].as_str().unwrap().contains("certification"),
+        "{e}"
+    );
     assert!(e["next_attempt_at"].is_null());
     assert!(emails(&app, "?status=done")
         .await

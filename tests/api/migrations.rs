@@ -1,6 +1,7 @@
 //! The migrations that backfill money data run on a populated database: the
 //! invoice subject (2026-11-22-000005), the applied part and status-after of each
-//! payment (2026-11-22-000002). The test builds real history through the API,
+//! payment (2026-11-22-000002), and the rewrite of queued jobs into typed
+//! payloads (2026-11-23-000013). The test builds real history through the API,
 //! reverts this stop's migrations (their `down.sql`), runs them again, and checks
 //! the backfilled columns equal what the code wrote.
 
@@ -21,9 +22,10 @@ const FIRST_REVERTED: &str = "20261122000002";
 
 type Subjects = Vec<(String, String, String)>;
 type Payments = Vec<(String, i64, String)>;
+type Jobs = Vec<(String, String, serde_json::Value)>;
 
-fn snapshot(c: &mut DbConn) -> Result<(Subjects, Payments), ServiceError> {
-    use accredit::db::schema::{invoices as inv, payments as pay};
+fn snapshot(c: &mut DbConn) -> Result<(Subjects, Payments, Jobs), ServiceError> {
+    use accredit::db::schema::{invoices as inv, outbox as ob, payments as pay};
     let subjects = inv::table
         .order(inv::id.asc())
         .select((inv::id, inv::subject_kind, inv::subject_id))
@@ -32,7 +34,17 @@ fn snapshot(c: &mut DbConn) -> Result<(Subjects, Payments), ServiceError> {
         .order(pay::id.asc())
         .select((pay::id, pay::applied_minor, pay::invoice_status_after))
         .load(c)?;
-    Ok((subjects, payments))
+    // Queued jobs: the typed-jobs migration (2026-11-23-000013) rewrites their
+    // payloads down and up again; they must come back as the code wrote them.
+    let jobs: Vec<(String, String, String)> = ob::table
+        .order(ob::id.asc())
+        .select((ob::id, ob::kind, ob::payload))
+        .load(c)?;
+    let jobs = jobs
+        .into_iter()
+        .map(|(id, kind, payload)| (id, kind, serde_json::from_str(&payload).unwrap()))
+        .collect();
+    Ok((subjects, payments, jobs))
 }
 
 fn revert_and_rerun(c: &mut DbConn) -> Result<(), ServiceError> {
@@ -90,6 +102,13 @@ async fn backfills_reproduce_what_the_code_recorded() {
 
     let before = app.ctx.db(snapshot).await.unwrap();
     assert_eq!(before.0.len(), 3, "three invoices");
+    let kinds: Vec<&str> = before.2.iter().map(|j| j.1.as_str()).collect();
+    assert!(
+        kinds.contains(&"invoice_issued")
+            && kinds.contains(&"mail:licence_active")
+            && kinds.contains(&"mail:voucher_issued"),
+        "{kinds:?}"
+    );
     assert_eq!(
         before.1.iter().map(|p| p.2.as_str()).collect::<Vec<_>>(),
         ["open", "paid", "paid"]

@@ -28,7 +28,8 @@ use crate::services::accreditation::store::{self, Accreditation};
 use crate::services::billing::catalogue;
 use crate::services::billing::invoicing::{self, IssuedInvoice, LineInput, PaymentChannel};
 use crate::services::billing::payments::PaymentInput;
-use crate::services::outbox::{enqueue_email, AttachmentRef, EmailJob};
+use crate::services::mails::{self, AccreditationActiveMail};
+use crate::services::outbox::AttachmentRef;
 use crate::services::parties::providers;
 use crate::services::{naive, ServiceError};
 
@@ -287,24 +288,21 @@ pub fn issue_certificate(
     let Some(invoice_number) = invoice_number else {
         return Ok(());
     };
-    enqueue_email(
+    mails::send(
         conn,
-        &EmailJob {
-            template: "accreditation_active".into(),
+        &AccreditationActiveMail {
             to: provider.email.clone(),
-            context: serde_json::json!({
-                "org_name": settings.seller.legal_name,
-                "buyer_name": provider.legal_name,
-                "invoice_number": invoice_number,
-                "accreditation_name": name,
-                "accreditation_number": row.number,
-                "status": status.as_str(),
-                "expires_on": row.expires_on.map(|e| e.to_string()).unwrap_or_default(),
-                "verification_url": doc.verification_url,
-            }),
             attachments: vec![AttachmentRef::AccreditationCertificatePdf {
                 accreditation_id: row.id.parse().map_err(anyhow::Error::new)?,
             }],
+            org_name: settings.seller.legal_name.clone(),
+            buyer_name: provider.legal_name.clone(),
+            invoice_number: invoice_number.to_string(),
+            accreditation_name: name.to_string(),
+            accreditation_number: row.number.to_string(),
+            status: status.as_str().to_owned(),
+            expires_on: row.expires_on.map(|e| e.to_string()).unwrap_or_default(),
+            verification_url: doc.verification_url.clone(),
         },
         now,
     )?;

@@ -21,7 +21,7 @@ use crate::domain::money::{Currency, Money};
 
 use crate::services::billing::invoicing::PartySnapshot;
 use crate::services::billing::payment_input::PaymentMethod;
-use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::mails::{self, CustomerCreditReceivedMail};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, ServiceError};
 
@@ -130,29 +130,27 @@ pub fn record(
     let buyer_name = serde_json::from_str::<PartySnapshot>(&invoice.buyer)
         .map(|b| b.name)
         .unwrap_or_else(|_| "the buyer".to_owned());
-    enqueue_email(
+    mails::send(
         conn,
-        &EmailJob {
-            template: "customer_credit_received".into(),
+        &CustomerCreditReceivedMail {
             to: settings.finance_email.clone(),
-            context: serde_json::json!({
-                "org_name": settings.seller.legal_name,
-                "buyer_name": buyer_name,
-                "invoice_number": invoice.number,
-                "invoice_status": source.status_after.as_str(),
-                "payment_amount": source.payment.to_string(),
-                "applied_amount": source.applied.to_string(),
-                "credit_amount": amount.to_string(),
-                "credit_reason": source.reason.explain(source.status_before),
-                "payment_method": match source.method {
-                    PaymentMethod::BankTransfer => "Bank transfer",
-                    PaymentMethod::Card => "Card (Stripe)",
-                },
-                "payment_reference": source.reference,
-                "paid_on": source.received_on.to_string(),
-                "credit_id": id,
-            }),
             attachments: vec![],
+            org_name: settings.seller.legal_name.clone(),
+            buyer_name,
+            invoice_number: invoice.number.clone(),
+            invoice_status: source.status_after.as_str().to_owned(),
+            payment_amount: source.payment.to_string(),
+            applied_amount: source.applied.to_string(),
+            credit_amount: amount.to_string(),
+            credit_reason: source.reason.explain(source.status_before).to_string(),
+            payment_method: match source.method {
+                PaymentMethod::BankTransfer => "Bank transfer",
+                PaymentMethod::Card => "Card (Stripe)",
+            }
+            .to_owned(),
+            payment_reference: source.reference.to_string(),
+            paid_on: source.received_on.to_string(),
+            credit_id: id.to_string(),
         },
         now,
     )?;

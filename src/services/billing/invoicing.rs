@@ -29,7 +29,8 @@ pub use crate::services::billing::buyer::{Buyer, PartySnapshot};
 use crate::services::billing::catalogue::PricedProduct;
 use crate::services::billing::invoice_documents;
 use crate::services::billing::ledger;
-use crate::services::outbox::{enqueue_invoice_issued, AttachmentRef, EmailJob, InvoiceIssuedJob};
+use crate::services::mails::{InvoiceIssuedJob, InvoiceIssuedMail};
+use crate::services::outbox::AttachmentRef;
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, ServiceError};
 
@@ -260,23 +261,24 @@ pub fn issue(
         )?;
     }
 
-    let email = EmailJob {
-        template: "invoice_issued".into(),
+    let email = InvoiceIssuedMail {
         to: buyer.email.clone(),
-        context: serde_json::json!({
-            "org_name": settings.seller.legal_name,
-            "buyer_name": buyer.snapshot.name,
-            "invoice_number": number.to_string(),
-            "product_name": lines.iter().map(|l| l.product.product.name.clone()).collect::<Vec<_>>().join(", "),
-            "total": total.to_string(),
-            "issued_on": issued_on.to_string(),
-            "due_on": due_on.to_string(),
-            "payment_instructions": instructions.join("\n"),
-            "invoice_url": super::hosted_links::HostedLinks::from_settings(settings)?.page_url(id, now),
-        }),
         attachments: vec![AttachmentRef::InvoicePdf { invoice_id: id }],
+        org_name: settings.seller.legal_name.clone(),
+        buyer_name: buyer.snapshot.name.clone(),
+        invoice_number: number.to_string(),
+        product_name: lines
+            .iter()
+            .map(|l| l.product.product.name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        total: total.to_string(),
+        issued_on: issued_on.to_string(),
+        due_on: due_on.to_string(),
+        payment_instructions: instructions.join("\n"),
+        invoice_url: super::hosted_links::HostedLinks::from_settings(settings)?.page_url(id, now),
     };
-    enqueue_invoice_issued(
+    crate::services::outbox::enqueue(
         conn,
         &InvoiceIssuedJob {
             invoice_id: id,

@@ -33,7 +33,7 @@ use crate::integrations::pdf::{render_certificate, CertificateDocument};
 
 use crate::services::accreditation;
 use crate::services::lookups;
-use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::mails::{self, CertificateAwardedMail};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, ServiceError};
 
@@ -236,24 +236,21 @@ fn award_one(
         }
         Err(e) => return Err(e.into()),
     }
-    enqueue_email(
+    mails::send(
         conn,
-        &EmailJob {
-            template: "certificate_awarded".into(),
+        &CertificateAwardedMail {
             to: cand.email.clone(),
-            context: serde_json::json!({
-                "org_name": settings.seller.legal_name,
-                "candidate_name": doc.holder_name,
-                "credential_code": code,
-                "credential_name": credential.name,
-                "certificate_number": number,
-                "issued_on": today.to_string(),
-                "expires_on": expires_on.map(|e| e.to_string()).unwrap_or_else(|| "does not expire".into()),
-                "verification_url": doc.verification_url,
-            }),
             attachments: vec![crate::services::outbox::AttachmentRef::CertificatePdf {
                 certification_id: row.id.parse().map_err(anyhow::Error::new)?,
             }],
+            org_name: settings.seller.legal_name.clone(),
+            candidate_name: doc.holder_name.clone(),
+            credential_code: code.to_string(),
+            credential_name: credential.name.clone(),
+            certificate_number: number.to_string(),
+            issued_on: today.to_string(),
+            expires_on: expires_on.map_or_else(|| "does not expire".into(), |e| e.to_string()),
+            verification_url: doc.verification_url.clone(),
         },
         now,
     )?;

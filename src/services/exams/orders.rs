@@ -42,7 +42,7 @@ use crate::services::billing::invoicing::{self, Buyer, LineInput, PaymentChannel
 use crate::services::billing::ledger;
 use crate::services::billing::payments::PaymentInput;
 use crate::services::lookups::{self, catalogue_rules, find_credential, find_vendor, held};
-use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::mails::{self, VoucherIssuedMail};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::{naive, FieldError, ServiceError};
 
@@ -424,21 +424,18 @@ pub fn fulfil_order(
         conn,
         order.candidate_id.parse().map_err(anyhow::Error::new)?,
     )?;
-    enqueue_email(
+    mails::send(
         conn,
-        &EmailJob {
-            template: "voucher_issued".into(),
+        &VoucherIssuedMail {
             to: cand.email.clone(),
-            context: serde_json::json!({
-                "org_name": settings.seller.legal_name,
-                "candidate_name": format!("{} {}", cand.given_name, cand.family_name),
-                "exam_code": rule.code,
-                "exam_name": rule.name,
-                "voucher_code": code,
-                "voucher_expires_on": expires_on.to_string(),
-                "invoice_number": h.number,
-            }),
             attachments: vec![],
+            org_name: settings.seller.legal_name.clone(),
+            candidate_name: format!("{} {}", cand.given_name, cand.family_name),
+            exam_code: rule.code.clone(),
+            exam_name: rule.name.clone(),
+            voucher_code: code.to_string(),
+            voucher_expires_on: expires_on.to_string(),
+            invoice_number: h.number.clone(),
         },
         now,
     )?;

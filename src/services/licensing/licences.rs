@@ -28,7 +28,7 @@ use crate::services::accreditation::gates;
 use crate::services::billing::catalogue;
 use crate::services::billing::invoicing::{self, IssuedInvoice, LineInput, PaymentChannel};
 use crate::services::billing::payments::PaymentInput;
-use crate::services::outbox::{enqueue_email, EmailJob};
+use crate::services::mails::{self, LicenceActiveMail};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::parties::providers;
 use crate::services::{naive, ServiceError};
@@ -447,27 +447,26 @@ pub fn fulfil_term(
         .find(&licence.product_code)
         .select(pr::name)
         .first(conn)?;
-    enqueue_email(
+    mails::send(
         conn,
-        &EmailJob {
-            template: "licence_active".into(),
+        &LicenceActiveMail {
             to: provider.email.clone(),
-            context: serde_json::json!({
-                "org_name": settings.seller.legal_name,
-                "buyer_name": provider.legal_name,
-                "product_name": product_name,
-                "invoice_number": h.number,
-                "amount_paid": crate::domain::money::Money::new(h.total_minor, payment.amount.currency).to_string(),
-                "paid_on": paid_on.to_string(),
-                "payment_method": match payment.method {
-                    crate::services::billing::payments::PaymentMethod::BankTransfer => "Bank transfer",
-                    crate::services::billing::payments::PaymentMethod::Card => "Card",
-                },
-                "starts_on": dates.starts_on.to_string(),
-                "expires_on": dates.expires_on.to_string(),
-                "licence_id": licence.id,
-            }),
             attachments: vec![],
+            org_name: settings.seller.legal_name.clone(),
+            buyer_name: provider.legal_name.clone(),
+            product_name,
+            invoice_number: h.number.clone(),
+            amount_paid: crate::domain::money::Money::new(h.total_minor, payment.amount.currency)
+                .to_string(),
+            paid_on: paid_on.to_string(),
+            payment_method: match payment.method {
+                crate::services::billing::payments::PaymentMethod::BankTransfer => "Bank transfer",
+                crate::services::billing::payments::PaymentMethod::Card => "Card",
+            }
+            .to_owned(),
+            starts_on: dates.starts_on.to_string(),
+            expires_on: dates.expires_on.to_string(),
+            licence_id: licence.id.clone(),
         },
         now,
     )?;
