@@ -49,6 +49,7 @@ pub struct ProductRecord {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     /// Code: a lower-case letter, then 1–63 lower-case letters, digits or `_`.
+    #[schema(pattern = "^[a-z][a-z0-9_]{1,63}$")]
     pub code: String,
     /// One of the existing product kinds.
     pub kind: ProductKind,
@@ -59,6 +60,7 @@ pub struct NewProduct {
     pub description: String,
     /// Term in months (1–120); required for `course_licence`.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
     pub term_months: Option<i32>,
     /// Whether quantity is a seat count.
     #[serde(default)]

@@ -59,6 +59,7 @@ pub struct CredentialRecord {
 #[serde(deny_unknown_fields)]
 pub struct NewCredential {
     /// Code: an upper-case letter, then 1–15 upper-case letters or digits.
+    #[schema(pattern = "^[A-Z][A-Z0-9]{1,15}$")]
     pub code: String,
     /// Full name, 1–200 characters.
     pub name: String,
@@ -73,12 +74,15 @@ pub struct NewCredential {
     pub components: Vec<String>,
     /// Days to wait after a failed attempt, 0–365 (default 14).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 365)]
     pub retake_wait_days: Option<u32>,
     /// Months a voucher stays usable, 1–60 (default 12).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 60)]
     pub voucher_validity_months: Option<u32>,
     /// Months a certification is valid, 1–120; absent = lifetime.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
     pub validity_months: Option<u32>,
     /// The exam fee product (kind `exam_fee`); required for an exam credential,
     /// refused for a composite.
@@ -112,9 +116,11 @@ pub struct CredentialChange {
     pub prerequisites: Option<Vec<String>>,
     /// Days to wait after a failed attempt, 0–365.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 365)]
     pub retake_wait_days: Option<u32>,
     /// Months a voucher stays usable, 1–60 (vouchers already issued keep their date).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 60)]
     pub voucher_validity_months: Option<u32>,
     /// Months a certification is valid, 1–120, or `null` for lifetime
     /// (certifications already issued keep their expiry).
@@ -123,7 +129,7 @@ pub struct CredentialChange {
         deserialize_with = "explicit",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 120)]
     pub validity_months: Option<Option<u32>>,
     /// The exam fee product (kind `exam_fee`), for exam credentials.
     #[serde(default)]
