@@ -328,3 +328,30 @@ async fn product_admin_validates_and_is_scoped() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn concurrent_creations_of_one_code_make_one_product() {
+    let app = TestApp::spawn().await;
+    let body = json!({"code": "raced_product", "kind": "base_text", "name": "Raced",
+        "price": {"amount_minor": 1000, "currency": "USD"}});
+    let calls = (0..6).map(|_| app.post("/v1/products", &app.admin_token, &body));
+    let results = futures_util::future::join_all(calls).await;
+    let mut statuses: Vec<u16> = results.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [201, 409, 409, 409, 409, 409],
+        "{:?}",
+        results
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<Vec<_>>()
+    );
+    for r in results.iter().filter(|r| r.status == 409) {
+        assert_problem(r, 409, "product-exists");
+    }
+    let ev = app
+        .get("/v1/products/raced_product/events", &app.admin_token)
+        .await;
+    assert_eq!(actions(&ev), ["created"]);
+}

@@ -230,7 +230,14 @@ pub fn create(
             active: true,
             created_at: naive(now),
         })
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| {
+            catalogue_events::duplicate_as_conflict(
+                e,
+                "product-exists",
+                format!("product `{}` already exists", input.code),
+            )
+        })?;
     if let Some(price) = input.price {
         catalogue::add_price(
             conn,

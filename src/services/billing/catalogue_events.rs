@@ -13,6 +13,23 @@ use crate::domain::credentials::catalogue_admin::{CatalogueAction, CatalogueSubj
 
 use crate::services::{naive, ServiceError};
 
+/// Maps the unique violation of a concurrent creation with the same code (the
+/// first one committed) to the 409 `kind` a sequential duplicate gets; any other
+/// database error stays internal.
+pub(crate) fn duplicate_as_conflict(
+    e: diesel::result::Error,
+    kind: &'static str,
+    detail: String,
+) -> ServiceError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ServiceError::Conflict { kind, detail }
+        }
+        other => other.into(),
+    }
+}
+
 /// One entry of a catalogue entry's audit trail.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CatalogueEvent {

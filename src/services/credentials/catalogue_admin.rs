@@ -297,8 +297,15 @@ fn check_numbers(
 }
 
 /// Refuses a catalogue where `code` would need `requires` and that closes a cycle.
+/// Runs inside the request's write transaction.
 /// Errors: [`ServiceError::Conflict`] `prerequisite-cycle` (409) naming the cycle.
 fn refuse_cycle(conn: &mut DbConn, code: &str, requires: &[String]) -> Result<(), ServiceError> {
+    // Two concurrent edits could each close half a cycle; on PostgreSQL every
+    // credential row is locked until commit so they take turns (SQLite writers
+    // already do). `FOR UPDATE` does not go through the multi-backend connection.
+    if let DbConn::Pg(c) = conn {
+        cr::table.select(cr::code).for_update().load::<String>(c)?;
+    }
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let prereqs: Vec<(String, String)> = cp::table
         .select((cp::credential_code, cp::required_code))
@@ -419,7 +426,14 @@ pub fn create(
             cr::validity_months.eq(input.validity_months.map(to_i32).transpose()?),
             cr::active.eq(true),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| {
+            catalogue_events::duplicate_as_conflict(
+                e,
+                "credential-exists",
+                format!("credential `{}` already exists", input.code),
+            )
+        })?;
     replace_prerequisites(conn, &input.code, &prerequisites)?;
     for c in &components {
         diesel::insert_into(cc::table)

@@ -388,3 +388,44 @@ async fn deactivated_credentials_and_fee_products_cannot_be_bought_but_stay_held
     assert_eq!(ev.body[0]["reason"], "line retired");
     app.assert_ledger_balanced().await;
 }
+
+#[tokio::test]
+async fn concurrent_edits_cannot_close_a_prerequisite_cycle() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token.clone();
+    for code in ["PCRA", "PCRB"] {
+        let r = app
+            .post(
+                "/v1/credentials",
+                &admin,
+                &json!({"code": code, "name": code, "tier": "entry",
+                "exam_fee_product": "exam_pcep"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let (a_needs_b, b_needs_a) = (
+        json!({"prerequisites": ["PCRB"]}),
+        json!({"prerequisites": ["PCRA"]}),
+    );
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(
+            patch(&app, "/v1/credentials/PCRA", &admin, &a_needs_b),
+            patch(&app, "/v1/credentials/PCRB", &admin, &b_needs_a),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", a.body, b.body);
+        // Undo whichever won, for the next round.
+        for code in ["PCRA", "PCRB"] {
+            let r = patch(
+                &app,
+                &format!("/v1/credentials/{code}"),
+                &admin,
+                &json!({"prerequisites": []}),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+}
