@@ -282,6 +282,7 @@ diesel::table! {
         retake_wait_days -> Integer,
         voucher_validity_months -> Integer,
         validity_months -> Nullable<Integer>,
+        active -> Bool,
     }
 }
 
@@ -585,3 +586,17 @@ diesel::table! {
 
 diesel::joinable!(invoice_documents -> invoices (invoice_id));
 diesel::allow_tables_to_appear_in_same_query!(invoice_documents, invoices);
+
+diesel::table! {
+    catalogue_events (id) {
+        id -> Text,
+        subject_kind -> Text,
+        subject_code -> Text,
+        action -> Text,
+        actor -> Text,
+        reason -> Nullable<Text>,
+        before_state -> Nullable<Text>,
+        after_state -> Text,
+        at -> Timestamp,
+    }
+}

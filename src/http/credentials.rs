@@ -1,7 +1,8 @@
 //! Certifications: bootstrap grants, listings, certificate PDFs, suspension and
-//! revocation, and the public verification endpoint.
+//! revocation, the public verification endpoint, and the credential catalogue as
+//! admin-edited data.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::domain::ids::{CandidateId, CertificationId};
@@ -12,9 +13,14 @@ use crate::services::idempotency::{self, keep_all};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::AppContext;
 
+use crate::services::billing::catalogue_events::CatalogueEvent;
+use crate::services::credentials::catalogue_admin::{
+    self, CredentialChange, CredentialRecord, NewCredential,
+};
 use crate::services::credentials::document::{self, CredentialDocument, VerifiedDocument};
 
-use super::extract::{rate_limit, AdminOnly, Caller, CandidateReaders, IdempotencyKey};
+use super::billing::products;
+use super::extract::{rate_limit, AdminOnly, Caller, CandidateReaders, IdempotencyKey, MoneyStaff};
 use super::problem::{ApiError, ProblemDetails};
 use super::{pages, respond};
 
@@ -194,4 +200,77 @@ pub async fn verify(
         (Err(e), true) => Ok(pages::error_page(&e, org)),
         (Err(e), false) => Err(e),
     }
+}
+
+/// Creates a credential of the catalogue (admin): tier, prerequisites (existing
+/// codes, no cycles), retake wait, voucher and certification validity, and the
+/// `exam_fee` product its exam is sold as; or a composite with `components`.
+/// Audited (`GET /v1/credentials/{code}/events`).
+#[utoipa::path(tag = "certifications", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Unique key for this request")),
+    request_body = NewCredential,
+    responses((status = 201, body = CredentialRecord),
+        (status = 409, description = "`credential-exists` or `prerequisite-cycle`", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+#[post("/v1/credentials")]
+pub async fn create_credential(
+    ctx: web::Data<AppContext>,
+    who: Caller<AdminOnly>,
+    key: IdempotencyKey,
+    body: web::Json<NewCredential>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let scope = respond::scope(&who, key, "/v1/credentials", &body);
+    let actor = products::actor(&who);
+    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
+        respond::created(201, &catalogue_admin::create(c, &body, &actor, now)?)
+    })
+    .await?;
+    Ok(respond::stored(r, None))
+}
+
+/// Edits a credential (admin): name, tier, prerequisites (replaced as a set; a
+/// cycle is 409 `prerequisite-cycle`), retake wait, voucher and certification
+/// validity (`null` = lifetime), exam fee product; `"active": false` with a
+/// `reason` deactivates it (held certifications stay; exam orders are refused with
+/// 409 `credential-inactive`), `true` reactivates it. Audited.
+#[utoipa::path(tag = "certifications", security(("bearer" = [])),
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique key for this request")),
+    request_body = CredentialChange,
+    responses((status = 200, body = CredentialRecord),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "`prerequisite-cycle`", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+#[patch("/v1/credentials/{code}")]
+pub async fn update_credential(
+    ctx: web::Data<AppContext>,
+    who: Caller<AdminOnly>,
+    key: IdempotencyKey,
+    code: web::Path<String>,
+    body: web::Json<CredentialChange>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, body) = (code.into_inner(), body.into_inner());
+    let scope = products::patch_scope(&who, key, &format!("/v1/credentials/{code}"), &body);
+    let actor = products::actor(&who);
+    let r = idempotency::run(&ctx, scope, keep_all, move |c, now| {
+        respond::created(200, &catalogue_admin::update(c, &code, &body, &actor, now)?)
+    })
+    .await?;
+    Ok(respond::stored(r, None))
+}
+
+/// A credential's audit trail (admin, finance), oldest first: who, when, why,
+/// before and after.
+#[utoipa::path(tag = "certifications", security(("bearer" = [])), params(("code" = String, Path)),
+    responses((status = 200, body = Vec<CatalogueEvent>),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[get("/v1/credentials/{code}/events")]
+pub async fn credential_events(
+    ctx: web::Data<AppContext>,
+    _who: Caller<MoneyStaff>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let e = ctx.db(move |c| catalogue_admin::events(c, &code)).await?;
+    Ok(HttpResponse::Ok().json(e))
 }

@@ -106,11 +106,12 @@ fn with_conventions(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenA
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {
-        let ops: [&mut Option<Operation>; 4] = [
+        let ops: [&mut Option<Operation>; 5] = [
             &mut item.get,
             &mut item.post,
             &mut item.put,
             &mut item.delete,
+            &mut item.patch,
         ];
         for op in ops.into_iter().flatten() {
             let mut keyed = false;

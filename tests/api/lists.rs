@@ -182,7 +182,7 @@ async fn every_listing_is_walked_with_a_cursor_seeing_each_item_once() {
     let invoices = walk(&app, "/v1/invoices", &fin, 2, "id").await;
     assert_each_once(&invoices, 5, "invoices");
     let exams = walk(&app, "/v1/exams", &fin, 2, "code").await;
-    assert_each_once(&exams, 5, "exam catalogue");
+    assert_each_once(&exams, 8, "exam catalogue");
     let products = walk(&app, "/v1/products", &fin, 3, "code").await;
     let all_products = app.get("/v1/products?limit=200", &fin).await;
     assert_each_once(

@@ -4,6 +4,7 @@
 mod accreditation;
 mod auth;
 mod card_payments;
+mod catalogue_admin;
 mod certifications;
 mod emails;
 mod exams;

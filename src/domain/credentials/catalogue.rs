@@ -3,8 +3,11 @@
 //! [`CredentialRule`]s, certification statuses, prerequisites and expiry.
 //!
 //! The catalogue is data: it lives in the database and reaches these rules as plain
-//! [`CredentialRule`]s; [`seed_catalogue`] is the real Python Institute track the
-//! database is seeded from. A candidate's credentials reach them as
+//! [`CredentialRule`]s; [`seed_catalogue`] is the programming line of the real
+//! Python Institute track the database is seeded from (the testing and
+//! data-analytics credentials PCAT, PCED and PCAD are seeded by the
+//! `catalogue_admin` migration; docs/domain.md, "Catalogue administration").
+//! A candidate's credentials reach them as
 //! [`HeldCredential`]s. Everything here is a pure function of its inputs; "today" is
 //! always a parameter.
 //!

@@ -1,7 +1,9 @@
 //! Credentials: the catalogue's rules (tiers, prerequisites, expiry) in
-//! [`catalogue`], and a candidate's level and composite awards in [`levels`].
+//! [`catalogue`], the rules of administering the catalogue in [`catalogue_admin`],
+//! and a candidate's level and composite awards in [`levels`].
 
 pub mod catalogue;
+pub mod catalogue_admin;
 pub mod levels;
 
 /// Builders shared by the credential rules' unit tests.

@@ -84,7 +84,7 @@ fn priced(product: ProductRow, price: PriceRow) -> Result<PricedProduct, Service
     })
 }
 
-fn price_in_force(
+pub(crate) fn price_in_force(
     conn: &mut DbConn,
     code: &str,
     now: DateTime<Utc>,
@@ -98,9 +98,30 @@ fn price_in_force(
         .optional()?)
 }
 
-/// Looks up a product and its price in force at `now`.
-/// Errors: [`ServiceError::UnknownProduct`] if the code is unknown or has no price yet.
+/// Looks up a product to sell it: the product and its price in force at `now`.
+/// Every sale path (licence purchase and renewal, exam order, accreditation and
+/// submission fees) goes through here, so a deactivated product cannot be bought.
+/// Errors: [`ServiceError::UnknownProduct`] if the code is unknown or has no price
+/// yet; [`ServiceError::Conflict`] `product-inactive` (409) if an admin deactivated it.
 pub fn find(
+    conn: &mut DbConn,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<PricedProduct, ServiceError> {
+    let p = find_priced(conn, code, now)?;
+    if !p.product.active {
+        return Err(ServiceError::Conflict {
+            kind: "product-inactive",
+            detail: format!("product `{code}` is deactivated and cannot be bought"),
+        });
+    }
+    Ok(p)
+}
+
+/// Looks up a product and its price in force at `now`, active or not (for showing
+/// it; selling goes through [`find`]).
+/// Errors: [`ServiceError::UnknownProduct`] if the code is unknown or has no price yet.
+pub fn find_priced(
     conn: &mut DbConn,
     code: &str,
     now: DateTime<Utc>,
@@ -133,7 +154,7 @@ pub fn list(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Product>, Servi
 
 /// One product as of `now`.
 pub fn get(conn: &mut DbConn, code: &str, now: DateTime<Utc>) -> Result<Product, ServiceError> {
-    match find(conn, code, now) {
+    match find_priced(conn, code, now) {
         Ok(p) => Ok(p.view()),
         Err(ServiceError::UnknownProduct(_)) => Err(ServiceError::NotFound("product")),
         Err(e) => Err(e),

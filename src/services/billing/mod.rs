@@ -6,6 +6,8 @@
 
 pub mod buyer;
 pub mod catalogue;
+pub mod catalogue_admin;
+pub mod catalogue_events;
 pub mod customer_credits;
 pub mod hosted_invoice;
 pub mod hosted_links;

@@ -56,7 +56,7 @@ pub fn list_exams(
     let mut out = Vec::new();
     for (row, rule) in catalogue_with_rows(conn)? {
         let fee = match &row.product_code {
-            Some(p) => Some(catalogue::find(conn, p, now)?.unit_price),
+            Some(p) => Some(catalogue::find_priced(conn, p, now)?.unit_price),
             None => None,
         };
         out.push(Exam {

@@ -116,6 +116,8 @@ fn order_view(conn: &mut DbConn, r: ExamOrderRow) -> Result<ExamOrder, ServiceEr
 /// expired certification does not stand in the way: that is recertification.
 /// Errors: [`ServiceError::Refused`] `exam-not-allowed` (422) listing every reason,
 /// also when a concurrent order for the same exam won the race.
+/// [`ServiceError::Conflict`] `credential-inactive` or `product-inactive` (409) when
+/// an admin deactivated the credential or its fee product.
 pub fn place_order(
     conn: &mut DbConn,
     settings: &Settings,
@@ -132,6 +134,7 @@ pub fn place_order(
         .find(|r| r.code == input.exam_code && r.exam)
         .ok_or_else(|| ServiceError::invalid("exam_code", "not an exam of the catalogue"))?
         .clone();
+    crate::services::credentials::catalogue_admin::require_active(conn, &rule.code)?;
     find_vendor(conn, input.testing_vendor_id)
         .map_err(|_| ServiceError::invalid("testing_vendor_id", "unknown testing vendor"))?;
     if let Some(p) = input.referring_provider_id {
