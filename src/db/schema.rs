@@ -1,6 +1,19 @@
 //! Diesel table definitions, written by hand to match `migrations/{sqlite,postgres}`
 //! (the two trees create the same tables with the same column types).
 #![allow(missing_docs)]
+//!
+//! The billing, parties, licensing and plumbing tables are here; the other areas'
+//! tables are in the submodules below and re-exported, so every table is
+//! `crate::db::schema::<table>`. Joins and same-query permissions are declared
+//! here for all of them.
+
+mod accreditation;
+mod catalogue;
+mod exams;
+
+pub use accreditation::*;
+pub use catalogue::*;
+pub use exams::*;
 
 diesel::table! {
     providers (id) {
@@ -262,269 +275,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    testing_vendors (id) {
-        id -> Text,
-        name -> Text,
-        country -> Text,
-        stripe_account_id -> Nullable<Text>,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    credentials (code) {
-        code -> Text,
-        name -> Text,
-        tier -> Text,
-        is_exam -> Bool,
-        product_code -> Nullable<Text>,
-        retake_wait_days -> Integer,
-        voucher_validity_months -> Integer,
-        validity_months -> Nullable<Integer>,
-        active -> Bool,
-    }
-}
-
-diesel::table! {
-    credential_prerequisites (credential_code, required_code) {
-        credential_code -> Text,
-        required_code -> Text,
-    }
-}
-
-diesel::table! {
-    credential_components (composite_code, component_code) {
-        composite_code -> Text,
-        component_code -> Text,
-    }
-}
-
-diesel::table! {
-    equivalent_experiences (id) {
-        id -> Text,
-        candidate_id -> Text,
-        credential_code -> Text,
-        reason -> Text,
-        granted_by -> Text,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    split_policies (id) {
-        id -> Text,
-        exam_code -> Text,
-        testing_vendor_id -> Nullable<Text>,
-        effective_from -> Date,
-        foundation_bp -> Integer,
-        testing_vendor_bp -> Integer,
-        referring_provider_bp -> Integer,
-        created_by -> Text,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    exam_orders (id) {
-        id -> Text,
-        candidate_id -> Text,
-        exam_code -> Text,
-        testing_vendor_id -> Text,
-        referring_provider_id -> Nullable<Text>,
-        invoice_id -> Text,
-        status -> Text,
-        created_at -> Timestamp,
-        paid_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
-    vouchers (id) {
-        id -> Text,
-        code -> Text,
-        exam_order_id -> Text,
-        candidate_id -> Text,
-        exam_code -> Text,
-        testing_vendor_id -> Text,
-        status -> Text,
-        expires_on -> Date,
-        created_at -> Timestamp,
-        redeemed_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
-    exam_attempts (id) {
-        id -> Text,
-        voucher_id -> Text,
-        candidate_id -> Text,
-        exam_code -> Text,
-        testing_vendor_id -> Text,
-        passed -> Nullable<Bool>,
-        score_percent -> Nullable<Integer>,
-        taken_at -> Nullable<Timestamp>,
-        created_at -> Timestamp,
-        reported_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
-    certifications (id) {
-        id -> Text,
-        candidate_id -> Text,
-        credential_code -> Text,
-        basis -> Text,
-        exam_attempt_id -> Nullable<Text>,
-        review_case -> Nullable<Text>,
-        status -> Text,
-        status_reason -> Nullable<Text>,
-        component_revoked -> Bool,
-        level -> Nullable<Text>,
-        certificate_number -> Text,
-        holder_name -> Text,
-        issued_on -> Date,
-        expires_on -> Nullable<Date>,
-        pdf -> Binary,
-        pdf_sha256 -> Text,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    contributions (id) {
-        id -> Text,
-        candidate_id -> Text,
-        description -> Text,
-        status -> Text,
-        credits -> Integer,
-        reviewed_by -> Nullable<Text>,
-        created_at -> Timestamp,
-        reviewed_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
-    payouts (id) {
-        id -> Text,
-        partner_type -> Text,
-        partner_id -> Text,
-        amount_minor -> BigInt,
-        currency -> Text,
-        method -> Text,
-        reference -> Text,
-        stripe_transfer_id -> Nullable<Text>,
-        created_by -> Text,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    payables (id) {
-        id -> Text,
-        partner_type -> Text,
-        partner_id -> Text,
-        exam_order_id -> Text,
-        amount_minor -> BigInt,
-        currency -> Text,
-        payout_id -> Nullable<Text>,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    accreditations (id) {
-        id -> Text,
-        provider_id -> Text,
-        kind -> Text,
-        status -> Text,
-        number -> Text,
-        basis -> Text,
-        review_case -> Nullable<Text>,
-        candidate_id -> Nullable<Text>,
-        statement -> Text,
-        facility_address -> Nullable<Text>,
-        facility_capacity -> Nullable<Integer>,
-        attestation -> Nullable<Text>,
-        status_reason -> Nullable<Text>,
-        suspension_cause -> Nullable<Text>,
-        non_compliant_deadline -> Nullable<Date>,
-        starts_on -> Nullable<Date>,
-        expires_on -> Nullable<Date>,
-        certificate_pdf -> Nullable<Binary>,
-        certificate_sha256 -> Nullable<Text>,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    accreditation_fees (id) {
-        id -> Text,
-        accreditation_id -> Text,
-        kind -> Text,
-        state -> Text,
-        invoice_id -> Text,
-        starts_on -> Nullable<Date>,
-        expires_on -> Nullable<Date>,
-        created_at -> Timestamp,
-        paid_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
-    accreditation_events (id) {
-        id -> Text,
-        accreditation_id -> Text,
-        action -> Text,
-        from_status -> Nullable<Text>,
-        to_status -> Text,
-        actor -> Text,
-        reason -> Nullable<Text>,
-        at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    aec_trainer_links (id) {
-        id -> Text,
-        aec_accreditation_id -> Text,
-        trainer_accreditation_id -> Text,
-        confirmed_at -> Nullable<Timestamp>,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    python_versions (version) {
-        version -> Text,
-        end_of_life -> Date,
-        updated_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    training_materials (id) {
-        id -> Text,
-        provider_id -> Text,
-        accreditation_id -> Text,
-        title -> Text,
-        level -> Text,
-        python_version -> Text,
-        language -> Text,
-        delivery_method -> Text,
-        status -> Text,
-        status_reason -> Nullable<Text>,
-        invoice_id -> Text,
-        fee_paid_at -> Nullable<Timestamp>,
-        approved_on -> Nullable<Date>,
-        approved_until -> Nullable<Date>,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-    }
-}
-
 diesel::joinable!(api_clients -> providers (provider_id));
 diesel::joinable!(product_prices -> products (product_code));
 diesel::joinable!(licences -> providers (provider_id));
@@ -586,17 +336,3 @@ diesel::table! {
 
 diesel::joinable!(invoice_documents -> invoices (invoice_id));
 diesel::allow_tables_to_appear_in_same_query!(invoice_documents, invoices);
-
-diesel::table! {
-    catalogue_events (id) {
-        id -> Text,
-        subject_kind -> Text,
-        subject_code -> Text,
-        action -> Text,
-        actor -> Text,
-        reason -> Nullable<Text>,
-        before_state -> Nullable<Text>,
-        after_state -> Text,
-        at -> Timestamp,
-    }
-}
