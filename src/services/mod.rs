@@ -29,6 +29,7 @@ pub mod checkout;
 pub mod credentials;
 pub mod exams;
 pub mod fulfilment;
+pub mod group_commit;
 pub mod idempotency;
 pub mod licensing;
 pub mod lookups;
@@ -149,6 +150,8 @@ pub struct AppContext {
     pub token_ip_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Revoked API client ids, checked on every authenticated request.
     pub revoked_clients: Arc<crate::auth::revocation::RevokedClients>,
+    /// The group-commit queue of sales on [`pool`](Self::pool)'s database.
+    pub group_commit: Arc<group_commit::GroupCommit>,
 }
 
 impl AppContext {

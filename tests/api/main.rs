@@ -6,6 +6,7 @@ mod auth;
 mod card_payments;
 mod certifications;
 mod exams;
+mod group_commit;
 mod helpers;
 mod invoices;
 mod licences;
