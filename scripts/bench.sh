@@ -161,7 +161,14 @@ profiled() {
         done >"$work/waits-$name.txt" &
         waits_pid=$!
     fi
-    "$@"
+    local b0 b1 out
+    b0="$(busy_ms)"
+    out="$("$@")"
+    b1="$(busy_ms)"
+    printf '%s\n' "$out"
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); ok=d.get("ok") or d.get("requests") or 0
+if ok: print("==>   %s: machine CPU busy %.3f ms per 2xx response" % (sys.argv[2], (int(sys.argv[4]) - int(sys.argv[3])) / ok))' \
+        "$out" "$name" "$b0" "$b1" >&2 2>/dev/null || true
     if [[ -n "$waits_pid" ]]; then
         kill "$waits_pid" 2>/dev/null || true
         wait "$waits_pid" 2>/dev/null || true
@@ -185,6 +192,11 @@ want() {
         [[ ",${BENCH_ONLY// /}," == *",$s,"* ]] && return 0
     done
     return 1
+}
+
+# busy_ms: CPU time (all CPUs, user+system+irq, ms) the machine has spent busy.
+busy_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '/^cpu / {print int(($2 + $3 + $4 + $7 + $8) * 1000 / hz)}' /proc/stat
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -373,10 +385,13 @@ log "pgbench -i -s $pg_scale"
 "$pgb" -i -q -s "$pg_scale" "$pg_root/pgbench" >"$work/pgbench-init.log" 2>&1
 # pgbench_run KEY ARGS...: record pgbench's tps and average latency.
 pgbench_run() {
-    local key="$1" out tps lat
+    local key="$1" out tps lat b0 b1
     shift
+    b0="$(busy_ms)"
     out="$("$pgb" -n -T "$secs" "$@" 2>&1)"
+    b1="$(busy_ms)"
     tps="$(grep -m1 -oE 'tps = [0-9.]+' <<<"$out" | grep -oE '[0-9.]+$')"
+    [[ -n "$tps" ]] && log "   $key: machine CPU busy $(python3 -c "print(round(($b1 - $b0) / ($tps * $secs), 3))") ms per transaction"
     lat="$(grep -m1 -oE 'latency average = [0-9.]+' <<<"$out" | grep -oE '[0-9.]+$')"
     [[ -n "$tps" ]] || { echo "$out" >&2; return 1; }
     record "$key" "{\"throughput\": $tps, \"mean_ms\": ${lat:-null}}"
