@@ -60,6 +60,8 @@ if ((quick)); then
     pg_scale="${BENCH_PGBENCH_SCALE:-2}"
     render_n="${BENCH_RENDER_COUNT:-30}"
     webhook_events="${BENCH_WEBHOOK_EVENTS:-200}"
+    get_min_invoices=50
+    backlog_wait_polls=20
 else
     mode=full
     secs="${BENCH_SECONDS:-20}"
@@ -68,6 +70,8 @@ else
     pg_scale="${BENCH_PGBENCH_SCALE:-32}"
     render_n="${BENCH_RENDER_COUNT:-300}"
     webhook_events="${BENCH_WEBHOOK_EVENTS:-10000}"
+    get_min_invoices=1000
+    backlog_wait_polls=240
 fi
 idle_conns="${BENCH_IDLE_CONNECTIONS:-1000}"
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
@@ -416,12 +420,12 @@ record pg_purchase "$(profiled pg-purchase run_wrk purchase.lua 32 "$secs")"
 fi
 
 if want get_invoice; then
-seed_invoices 1000 psql -X -At "$pg_root/accredit" -c 'SELECT count(*) FROM invoices'
+seed_invoices "$get_min_invoices" psql -X -At "$pg_root/accredit" -c 'SELECT count(*) FROM invoices'
 # The purchases above leave their PDFs to the outbox worker; a GET of an invoice
 # whose PDF is not archived yet renders it (invoice_documents). Wait for the
 # backlog so this row measures reading invoices, not rendering the last
-# scenario's PDFs (at most 120 s; what is left is logged).
-for ((i = 0; i < 240; i++)); do
+# scenario's PDFs (at most 120 s, 10 s with --quick; what is left is logged).
+for ((i = 0; i < backlog_wait_polls; i++)); do
     pending="$(psql -X -At "$pg_root/accredit" -c "SELECT count(*) FROM outbox WHERE status = 'pending'")"
     ((pending == 0)) && break
     sleep 0.5
