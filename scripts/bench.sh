@@ -20,7 +20,11 @@
 # BENCH_WEBHOOK_EVENTS (open invoices, so distinct events, for the webhook run),
 # BENCH_PERF=1 (record `perf` profiles of the server during the purchase runs
 # into target/bench/perf-*.txt; needs Debian linux-perf),
-# BENCH_BINARY (use this accredit executable, build nothing).
+# BENCH_BINARY (use this accredit executable, build nothing),
+# BENCH_ONLY (comma-separated scenarios to run, all when empty: render,
+# sqlite_purchase, idle_conns, sqlite_growth, sqlite_trial_balance,
+# pg_purchase, get_invoice, webhook, pg_trial_balance; a scenario's baseline
+# runs with it).
 #
 # It installs what is missing (Debian: wrk, postgresql-contrib for pgbench;
 # PyPI: ReportLab into a venv under target/bench/), starts its own durable
@@ -43,7 +47,7 @@ for arg in "$@"; do
         --quick) quick=1 ;;
         --release) force_release=1 ;;
         --update-benchmarks-md) update_doc=("$repo_root/BENCHMARKS.md") ;;
-        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "usage: scripts/bench.sh [--quick [--release]] [--update-benchmarks-md]" >&2; exit 2 ;;
     esac
 done
@@ -56,6 +60,8 @@ if ((quick)); then
     pg_scale="${BENCH_PGBENCH_SCALE:-2}"
     render_n="${BENCH_RENDER_COUNT:-30}"
     webhook_events="${BENCH_WEBHOOK_EVENTS:-200}"
+    get_min_invoices=50
+    backlog_wait_polls=20
 else
     mode=full
     secs="${BENCH_SECONDS:-20}"
@@ -64,6 +70,8 @@ else
     pg_scale="${BENCH_PGBENCH_SCALE:-32}"
     render_n="${BENCH_RENDER_COUNT:-300}"
     webhook_events="${BENCH_WEBHOOK_EVENTS:-10000}"
+    get_min_invoices=1000
+    backlog_wait_polls=240
 fi
 idle_conns="${BENCH_IDLE_CONNECTIONS:-1000}"
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
@@ -144,11 +152,33 @@ run_wrk() {
 profiled() {
     local name="$1" perf_pid=""
     shift
+    local waits_pid=""
     if [[ "${BENCH_PERF:-0}" == 1 ]] && command -v perf >/dev/null 2>&1; then
         perf record -q -g -F 499 -p "$server_pid" -o "$work/perf-$name.data" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    "$@"
+    if [[ "${BENCH_PERF:-0}" == 1 && -n "${pg_root:-}" ]]; then
+        # What the server's PostgreSQL sessions wait on, sampled every 50 ms.
+        while :; do
+            psql -X -At "$pg_root/accredit" -c "SELECT coalesce(wait_event_type || ':' || wait_event, state) FROM pg_stat_activity WHERE datname = 'accredit' AND pid <> pg_backend_pid()" 2>/dev/null
+            sleep 0.05
+        done >"$work/waits-$name.txt" &
+        waits_pid=$!
+    fi
+    local b0 b1 out
+    b0="$(busy_ms)"
+    out="$("$@")"
+    b1="$(busy_ms)"
+    printf '%s\n' "$out"
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); ok=d.get("ok") or d.get("requests") or 0
+if ok: print("==>   %s: machine CPU busy %.3f ms per 2xx response" % (sys.argv[2], (int(sys.argv[4]) - int(sys.argv[3])) / ok))' \
+        "$out" "$name" "$b0" "$b1" >&2 2>/dev/null || true
+    if [[ -n "$waits_pid" ]]; then
+        kill "$waits_pid" 2>/dev/null || true
+        wait "$waits_pid" 2>/dev/null || true
+        sort "$work/waits-$name.txt" | uniq -c | sort -rn >"$out_dir/waits-$name.txt"
+        log "PostgreSQL wait events: $out_dir/waits-$name.txt"
+    fi
     if [[ -n "$perf_pid" ]]; then
         kill -INT "$perf_pid" 2>/dev/null || true
         wait "$perf_pid" 2>/dev/null || true
@@ -156,6 +186,21 @@ profiled() {
             2>/dev/null | head -n 400 >"$out_dir/perf-$name.txt" || true
         log "profile: $out_dir/perf-$name.txt"
     fi
+}
+
+# want SCENARIO...: true when BENCH_ONLY is empty or names one of them.
+want() {
+    [[ -z "${BENCH_ONLY:-}" ]] && return 0
+    local s
+    for s in "$@"; do
+        [[ ",${BENCH_ONLY// /}," == *",$s,"* ]] && return 0
+    done
+    return 1
+}
+
+# busy_ms: CPU time (all CPUs, user+system+irq, ms) the machine has spent busy.
+busy_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '/^cpu / {print int(($2 + $3 + $4 + $7 + $8) * 1000 / hz)}' /proc/stat
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -285,41 +330,56 @@ fi
 record build '{}' "profile=$profile" "mode=$mode"
 
 # 6. Invoice PDFs per core (no server): ours, then ReportLab's same layout.
+if want render; then
 log "invoice PDFs: accredit bench render-invoices vs ReportLab ($render_n each)"
 record render_accredit "$("$bin" bench render-invoices --count "$render_n" --json)"
 record render_reportlab "$("$bench_venv/bin/python" "$lua_dir/reportlab_invoice.py" "$render_n" "$repo_root/invoices/fonts")"
+fi
 
 # --- SQLite (the embedded default), data dir on the same disk as the baseline ---
+if want sqlite_purchase idle_conns sqlite_growth sqlite_trial_balance; then
+if want sqlite_purchase sqlite_growth; then
 log "SQLite baseline: raw WAL synchronous=FULL, 1 insert + 1 update per txn (${secs}s)"
 mkdir -p "$work/sqlite-baseline"
 record sqlite_raw "$("${helper[@]}" sqlite-baseline "$work/sqlite-baseline" "$secs")"
+fi
 
 admin_client sqlite
 start_server sqlite
 sleep 2
 record rss_idle '{}' "rss_kb=$(rss_kb "$server_pid")"
 token="$(provider_token)"
+if want sqlite_purchase sqlite_growth; then
 log "1. licence purchase on SQLite, c=8, ${secs}s"
 record sqlite_purchase "$(profiled sqlite-purchase run_wrk purchase.lua 8 "$secs")"
 record rss_after_load '{}' "rss_kb=$(rss_kb "$server_pid")"
+fi
+if want idle_conns; then
 log "8. $idle_conns idle keep-alive connections"
 record rss_idle_conns "$("${helper[@]}" idle-conns 127.0.0.1 "${base_url##*:}" "$idle_conns" "$server_pid")"
+fi
 
-log "3. seeding the SQLite database to $growth_n invoices through the API (wrk, c=32)"
 sqlite_db="$work/sqlite/accredit.db"
+if want sqlite_growth; then
+log "3. seeding the SQLite database to $growth_n invoices through the API (wrk, c=32)"
 seed_invoices "$growth_n" "${helper[@]}" count-sqlite "$sqlite_db" invoices
 token="$(provider_token)"
 log "3. licence purchase on SQLite after $have invoices, c=8, ${secs}s"
 record sqlite_purchase_grown "$(run_wrk purchase.lua 8 "$secs")" "invoices=$have"
+fi
 
+if want sqlite_trial_balance; then
 log "7. trial balance on SQLite over $postings_n postings (bulk SQL seed)"
 seeded="$("${helper[@]}" seed-postings-sqlite "$sqlite_db" "$postings_n")"
 postings="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["postings"])' "$seeded")"
 trial_balance sqlite_trial_balance "$postings"
 record sqlite_trial_balance_baseline "$("${helper[@]}" sqlite-query "$sqlite_db" "$secs")"
+fi
 stop_server
+fi
 
 # --- PostgreSQL (durable) -------------------------------------------------------
+if want pg_purchase get_invoice webhook pg_trial_balance; then
 log "starting PostgreSQL (fsync on) through scripts/lib/test-services.sh"
 start_bench_postgres
 pg_root="${ACCREDIT_TEST_POSTGRES_URL%/postgres}"
@@ -329,32 +389,55 @@ log "pgbench -i -s $pg_scale"
 "$pgb" -i -q -s "$pg_scale" "$pg_root/pgbench" >"$work/pgbench-init.log" 2>&1
 # pgbench_run KEY ARGS...: record pgbench's tps and average latency.
 pgbench_run() {
-    local key="$1" out tps lat
+    local key="$1" out tps lat b0 b1
     shift
+    b0="$(busy_ms)"
     out="$("$pgb" -n -T "$secs" "$@" 2>&1)"
+    b1="$(busy_ms)"
     tps="$(grep -m1 -oE 'tps = [0-9.]+' <<<"$out" | grep -oE '[0-9.]+$')"
+    [[ -n "$tps" ]] && log "   $key: machine CPU busy $(python3 -c "print(round(($b1 - $b0) / ($tps * $secs), 3))") ms per transaction"
     lat="$(grep -m1 -oE 'latency average = [0-9.]+' <<<"$out" | grep -oE '[0-9.]+$')"
     [[ -n "$tps" ]] || { echo "$out" >&2; return 1; }
     record "$key" "{\"throughput\": $tps, \"mean_ms\": ${lat:-null}}"
 }
+if want pg_purchase webhook; then
 log "baseline: pgbench TPC-B c=32 (${secs}s)"
 pgbench_run pgbench_tpcb -c 32 -j 2 "$pg_root/pgbench"
+fi
+if want get_invoice; then
 log "baseline: pgbench -S c=64 (${secs}s)"
 pgbench_run pgbench_select -S -c 64 -j 2 "$pg_root/pgbench"
+fi
 
 pg_env=(ACCREDIT_DATABASE_URL="$pg_root/accredit")
 admin_client pg "${pg_env[@]}"
 provider_creds=""
 start_server pg "${pg_env[@]}"
 token="$(provider_token)"
+if want pg_purchase; then
 log "2. licence purchase on PostgreSQL, c=32, ${secs}s"
 record pg_purchase "$(profiled pg-purchase run_wrk purchase.lua 32 "$secs")"
+fi
 
+if want get_invoice; then
+seed_invoices "$get_min_invoices" psql -X -At "$pg_root/accredit" -c 'SELECT count(*) FROM invoices'
+# The purchases above leave their PDFs to the outbox worker; a GET of an invoice
+# whose PDF is not archived yet renders it (invoice_documents). Wait for the
+# backlog so this row measures reading invoices, not rendering the last
+# scenario's PDFs (at most 120 s, 10 s with --quick; what is left is logged).
+for ((i = 0; i < backlog_wait_polls; i++)); do
+    pending="$(psql -X -At "$pg_root/accredit" -c "SELECT count(*) FROM outbox WHERE status = 'pending'")"
+    ((pending == 0)) && break
+    sleep 0.5
+done
+log "   outbox backlog before the GET run: $pending pending jobs"
 log "5. GET /v1/invoices/{id} on PostgreSQL, c=64, ${secs}s"
 psql -X -At "$pg_root/accredit" -c 'SELECT id FROM invoices ORDER BY random() LIMIT 5000' >"$work/invoice-ids"
 token="$(admin_token)"
-record pg_get_invoice "$(run_wrk get_invoice.lua 64 "$secs" BENCH_IDS_FILE="$work/invoice-ids")"
+record pg_get_invoice "$(profiled pg-get-invoice run_wrk get_invoice.lua 64 "$secs" BENCH_IDS_FILE="$work/invoice-ids")"
+fi
 
+if want webhook; then
 log "4. signed Stripe webhooks on PostgreSQL, c=32: $webhook_events open invoices to pay"
 token="$(provider_token)"
 seed_invoices "$webhook_events" psql -X -At "$pg_root/accredit" -c "SELECT count(*) FROM invoices WHERE status = 'open'"
@@ -383,7 +466,9 @@ if python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["duplicate
     note="$note; events ran out: duplicates excluded, so the rate is a lower bound"
 fi
 record pg_webhook "$webhook" "note=$note"
+fi
 
+if want pg_trial_balance; then
 log "7. trial balance on PostgreSQL over $postings_n postings (bulk SQL seed)"
 psql -q -X -v ON_ERROR_STOP=1 "$pg_root/accredit" -v n="$postings_n" <<'SQL'
 SELECT GREATEST(0, (:n - count(*)) / 2) AS pairs FROM ledger_postings \gset
@@ -402,8 +487,10 @@ trial_balance pg_trial_balance "$postings"
 echo "SELECT account, currency, side, SUM(amount_minor) FROM ledger_postings GROUP BY account, currency, side;" \
     >"$work/trial-balance.sql"
 pgbench_run pg_trial_balance_baseline -c 1 -f "$work/trial-balance.sql" "$pg_root/accredit"
+fi
 stop_server
 stop_test_services
+fi
 
 log "done in $((SECONDS - started)) s; results in $out_dir/results.{md,json}"
 python3 "$lua_dir/report.py" "$measurements" "$out_dir" "$mode ($profile binary, ${secs}s per load scenario)" "${update_doc[@]}"

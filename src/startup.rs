@@ -168,6 +168,7 @@ pub fn context(mut settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
         token_ip_limiter,
         revoked_clients,
         email_templates: Arc::new(EmailTemplates::new()?),
+        group_commit: Arc::new(crate::services::group_commit::GroupCommit::new()),
     })
 }
 

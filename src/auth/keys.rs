@@ -88,6 +88,8 @@ pub struct SigningKeys {
     issuer: String,
     audience: String,
     max_lifetime_seconds: i64,
+    /// Tokens [`verify`](Self::verify) has accepted before.
+    verified: super::token_cache::TokenCache,
 }
 
 impl SigningKeys {
@@ -160,6 +162,7 @@ impl SigningKeys {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             max_lifetime_seconds: 900,
+            verified: super::token_cache::TokenCache::default(),
         })
     }
 
@@ -202,8 +205,17 @@ impl SigningKeys {
     /// Verifies a token (algorithm pinned to EdDSA, `exp`/`iss`/`aud`/`iat` required,
     /// 30 s leeway) at the current wall-clock time and returns the caller.
     /// Errors: [`TokenError::Invalid`], [`TokenError::Claims`], [`TokenError::Lifetime`].
+    /// A token accepted before is answered from a cache until its `exp` (see
+    /// [`super::token_cache`]); the result is the same as the full check's.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        self.verify_at(token, chrono::Utc::now().timestamp())
+        let now = chrono::Utc::now().timestamp();
+        let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
+        if let Some(who) = self.verified.get(token, now, leeway) {
+            return Ok(who);
+        }
+        let (who, exp) = self.check(token, now)?;
+        self.verified.insert(token, &who, exp, now, leeway);
+        Ok(who)
     }
 
     /// As [`verify`](Self::verify), with `now_unix` (seconds since the epoch) as the
@@ -212,6 +224,11 @@ impl SigningKeys {
     /// minted with a long lifetime or a future `iat` (a leaked key, a skewed issuer)
     /// is refused even though its signature and `exp` are fine.
     pub fn verify_at(&self, token: &str, now_unix: i64) -> Result<Principal, TokenError> {
+        self.check(token, now_unix).map(|(who, _)| who)
+    }
+
+    /// The full check of [`verify_at`](Self::verify_at); also returns `exp`.
+    fn check(&self, token: &str, now_unix: i64) -> Result<(Principal, i64), TokenError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)?;
         let c = data.claims;
         let lifetime = c.exp.checked_sub(c.iat);
@@ -230,13 +247,14 @@ impl SigningKeys {
         {
             return Err(TokenError::Claims("scope claims must match the role"));
         }
-        Ok(Principal {
+        let who = Principal {
             subject: c.sub,
             role: c.role,
             provider_id: c.provider_id,
             candidate_id: c.candidate_id,
             vendor_id: c.vendor_id,
-        })
+        };
+        Ok((who, c.exp))
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod keys;
 pub mod password;
 pub mod revocation;
+pub mod token_cache;
 
 pub use keys::{AccessClaims, SigningKeys, TokenError};
 

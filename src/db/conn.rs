@@ -209,8 +209,20 @@ impl ManageConnection for DbConnManager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection handed back inside a transaction (a panic unwound through
+    /// it, see `services::group_commit`) is closed rather than pooled: the
+    /// database then rolls that transaction back, and on SQLite its write lock
+    /// is released.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        let depth = match conn {
+            DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()
+                .map(|d| d.is_some()),
+            DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()
+                .map(|d| d.is_some()),
+        };
+        depth.unwrap_or(true)
     }
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Scope;
-use crate::db::{write_transaction, DbConn};
+use crate::db::DbConn;
 use crate::domain::ids::{CandidateId, InvoiceId, LicenceId, ProviderId};
 
 use crate::services::billing::invoicing;
@@ -92,23 +92,24 @@ where
     let mut phase = None;
     for _ in 0..2 {
         let (scope, fresh, now) = (scope.clone(), fresh.clone(), ctx.clock.now());
+        // Sales are group-committed: one transaction (one flush) for the sales
+        // queued together, each in its own savepoint (services::group_commit).
         let result = ctx
-            .db(move |c| {
-                write_transaction(c, |c| match claim(c, &scope, now)? {
-                    Claim::Replay(r) => Ok(Phase::Done(r)),
-                    Claim::Resume(id) => Ok(Phase::Pay(id)),
-                    Claim::Fresh => {
-                        let (id, invoice_id, view) = fresh(c, now)?;
-                        set_resource(c, &scope, &id)?;
-                        if stripe {
-                            return Ok(Phase::Pay(id));
-                        }
-                        let h = invoicing::find_header(c, invoice_id, Scope::All)?;
-                        let response = with_payment(view, bank_details(&h)?)?;
-                        complete(c, &scope, &response, now)?;
-                        Ok(Phase::Done(response))
+            .group_commit
+            .run(&ctx.pool, move |c| match claim(c, &scope, now)? {
+                Claim::Replay(r) => Ok(Phase::Done(r)),
+                Claim::Resume(id) => Ok(Phase::Pay(id)),
+                Claim::Fresh => {
+                    let (id, invoice_id, view) = fresh(c, now)?;
+                    set_resource(c, &scope, &id)?;
+                    if stripe {
+                        return Ok(Phase::Pay(id));
                     }
-                })
+                    let h = invoicing::find_header(c, invoice_id, Scope::All)?;
+                    let response = with_payment(view, bank_details(&h)?)?;
+                    complete(c, &scope, &response, now)?;
+                    Ok(Phase::Done(response))
+                }
             })
             .await;
         match result {

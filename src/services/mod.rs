@@ -30,6 +30,7 @@ pub mod credentials;
 pub mod emails;
 pub mod exams;
 pub mod fulfilment;
+pub mod group_commit;
 pub mod idempotency;
 pub mod licensing;
 pub mod lookups;
@@ -155,6 +156,8 @@ pub struct AppContext {
     /// The email templates, compiled once at start (the outbox worker renders
     /// with them; admins preview them).
     pub email_templates: Arc<crate::integrations::mail::EmailTemplates>,
+    /// The group-commit queue of sales on [`pool`](Self::pool)'s database.
+    pub group_commit: Arc<group_commit::GroupCommit>,
 }
 
 impl AppContext {

@@ -8,6 +8,7 @@ mod catalogue_admin;
 mod certifications;
 mod emails;
 mod exams;
+mod group_commit;
 mod helpers;
 mod invoices;
 mod licences;
