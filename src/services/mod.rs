@@ -36,6 +36,7 @@ pub mod lookups;
 pub mod outbox;
 pub mod pagination;
 pub mod parties;
+pub mod reminders;
 pub mod request_schema;
 pub mod standing;
 
