@@ -11,6 +11,22 @@ use accredit::db::DbConn;
 use accredit::domain::clock::{Clock, SystemClock};
 use accredit::domain::reminders::SubjectKind;
 use accredit::services::reminders::{self, runs::RunOrigin, runs::RunSummary};
+use accredit::services::ServiceError;
+
+/// A refused `--as-of` says which field and why (the error's `Display` alone says
+/// only "validation failed").
+fn explain(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Validation(fields) => anyhow::Error::msg(
+            fields
+                .iter()
+                .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.detail))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => anyhow::Error::new(other),
+    }
+}
 
 /// Runs (or dry-runs) one sweep for `as_of` (default today, UTC). On a terminal:
 /// a progress bar on stderr and a table; otherwise the JSON run (or dry-run
@@ -43,6 +59,7 @@ pub fn run(
     };
     let (summary, json) = if dry_run {
         let s = reminders::dry_run(conn, settings, &clock, as_of, &mut on_page)
+            .map_err(explain)
             .context("reminder dry run")?;
         let json = serde_json::to_string_pretty(&s)?;
         (s, json)
@@ -56,6 +73,7 @@ pub fn run(
             as_of,
             &mut on_page,
         )
+        .map_err(explain)
         .context("reminder run")?;
         (run.summary.clone(), serde_json::to_string_pretty(&run)?)
     };

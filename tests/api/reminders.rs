@@ -207,6 +207,16 @@ async fn policies_are_seeded_validated_and_only_admins_edit_them() {
         )
         .await;
     assert_eq!(missing.status, 404);
+    for as_of in ["2999-01-01", "1999-12-31"] {
+        let r = app
+            .post(
+                "/v1/jobs/reminder-runs",
+                &scheduler,
+                &json!({ "as_of": as_of }),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{as_of}: {}", r.body);
+    }
     let bad_cursor = app
         .get("/v1/jobs/reminder-runs?cursor=%21%21", &scheduler)
         .await;

@@ -37,8 +37,28 @@ use crate::services::ServiceError;
 
 use runs::{RunOrigin, RunStatus, RunSummary, RunView};
 
+/// Refuses a sweep date a run may not use: before 2000-01-01 (date arithmetic
+/// stays far from chrono's limits) or, unless `dry_run`, after `today` (a run for a
+/// future date would apply lapses and suspensions early).
+/// Errors: [`ServiceError::Validation`] on `as_of`.
+pub fn check_as_of(as_of: NaiveDate, today: NaiveDate, dry_run: bool) -> Result<(), ServiceError> {
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = if dry_run {
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
+    } else {
+        today
+    };
+    if as_of < earliest || as_of > latest {
+        return Err(ServiceError::invalid(
+            "as_of",
+            format!("must be between {earliest} and {latest} (only a dry run may look ahead)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Starts a run (see [`runs::start`]) and executes it ([`execute`]).
-/// Errors: 409 `reminder-run-in-progress` on SQLite while another run holds the
+/// Errors: 422 for an `as_of` refused by [`check_as_of`]; 409 `reminder-run-in-progress` on SQLite while another run holds the
 /// lease; database failures.
 pub fn run_now(
     conn: &mut DbConn,
@@ -50,6 +70,7 @@ pub fn run_now(
     on_page: &mut dyn FnMut(SubjectKind, usize),
 ) -> Result<RunView, ServiceError> {
     let now = clock.now();
+    check_as_of(as_of, now.date_naive(), false)?;
     let lease = settings.scheduler.lease_seconds;
     let run = write_transaction(conn, |c| {
         runs::start(c, origin, started_by, as_of, lease, now)
@@ -86,6 +107,7 @@ pub fn execute(
 }
 
 /// A dry run for `as_of`: what a run would decide and send, writing nothing.
+/// Errors: 422 for an `as_of` refused by [`check_as_of`].
 pub fn dry_run(
     conn: &mut DbConn,
     settings: &Settings,
@@ -93,6 +115,7 @@ pub fn dry_run(
     as_of: NaiveDate,
     on_page: &mut dyn FnMut(SubjectKind, usize),
 ) -> Result<RunSummary, ServiceError> {
+    check_as_of(as_of, clock.today(), true)?;
     sweep::sweep(conn, settings, clock, as_of, None, on_page)
 }
 
@@ -117,7 +140,7 @@ fn stored(
 }
 
 /// Claims the request's idempotency key and starts the run in one transaction.
-/// Errors: as [`runs::start`]; idempotency-key reuse.
+/// Errors: as [`check_as_of`] and [`runs::start`]; idempotency-key reuse.
 pub fn start_api_run(
     conn: &mut DbConn,
     scope: &crate::services::idempotency::IdempotencyScope,
@@ -127,6 +150,7 @@ pub fn start_api_run(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ApiStart, ServiceError> {
     use crate::services::idempotency::{claim, set_resource, Claim};
+    check_as_of(as_of, now.date_naive(), false)?;
     write_transaction(conn, |c| match claim(c, scope, now)? {
         Claim::Replay(r) => Ok(ApiStart::Answer(r)),
         Claim::Resume(id) => Ok(ApiStart::Answer(stored(200, &runs::get(c, &id)?)?)),
