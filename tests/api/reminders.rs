@@ -91,6 +91,25 @@ fn sent(app: &TestApp) -> BTreeSet<(String, String, i32, NaiveDate)> {
         .collect()
 }
 
+/// The id and expiry of the voucher with `code`.
+fn voucher(app: &TestApp, code: &str) -> (String, NaiveDate) {
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Date)]
+        expires_on: NaiveDate,
+    }
+    let sql = format!("SELECT id, expires_on FROM vouchers WHERE code = '{code}'");
+    let mut conn = app.ctx.pool.get().unwrap();
+    let mut rows: Vec<V> = match &mut *conn {
+        DbConn::Pg(c) => diesel::sql_query(sql).load(c).unwrap(),
+        DbConn::Sqlite(c) => diesel::sql_query(sql).load(c).unwrap(),
+    };
+    let v = rows.remove(0);
+    (v.id, v.expires_on)
+}
+
 #[tokio::test]
 async fn policies_are_seeded_validated_and_only_admins_edit_them() {
     let app = TestApp::spawn().await;
@@ -260,6 +279,11 @@ async fn a_simulated_year_sends_exactly_the_expected_reminders_and_performs_the_
         .await;
     let due = date(&inv.body["due_on"]);
     let l_exp = start.checked_add_months(Months::new(12)).unwrap();
+    // A candidate's exam voucher, never used.
+    let (_, cand_email, cand_token) = crate::exams::candidate(&app, "Ada", "Lovelace").await;
+    let (vendor_id, _) = crate::exams::vendor(&app, "Pearson VUE").await;
+    let (_, code) = crate::exams::buy_voucher(&app, &cand_token, "PCEP", &vendor_id, None).await;
+    let (voucher_id, voucher_exp) = voucher(&app, &code);
 
     // Independently computed expectation.
     let mut expected = BTreeSet::new();
@@ -296,6 +320,14 @@ async fn a_simulated_year_sends_exactly_the_expected_reminders_and_performs_the_
         ));
     }
 
+    for o in [-30, -7] {
+        expected.insert((
+            "voucher".to_owned(),
+            voucher_id.clone(),
+            o,
+            voucher_exp + Duration::days(o.into()),
+        ));
+    }
     let renew_on = l_exp - Duration::days(20);
     let end = acc_expiry.max(l_exp) + Duration::days(45);
     let mut day = start;
@@ -338,7 +370,13 @@ async fn a_simulated_year_sends_exactly_the_expected_reminders_and_performs_the_
                 || m.subject.contains("overdue")
         })
         .count();
-    assert_eq!(reminder_mail, expected.len());
+    assert_eq!(reminder_mail, expected.len() - 2);
+    let voucher_mail = app
+        .emails_to(&cand_email)
+        .into_iter()
+        .filter(|m| m.subject.contains("voucher expires"))
+        .count();
+    assert_eq!(voucher_mail, 2);
     // The lapse ran in the same sweep, through the accreditation service.
     let acc = app
         .get(&format!("/v1/accreditations/{acc_id}"), &app.admin_token)
@@ -498,6 +536,10 @@ async fn concurrent_sweeps_send_each_reminder_once_and_an_expired_lease_loses_no
         });
         for r in futures_util::future::join_all(runs).await {
             assert_eq!(r.status, 201, "{}", r.body);
+            eprintln!(
+                "one of three concurrent runs sent {}",
+                r.body["summary"]["kinds"]["licence"]["sent"]
+            );
         }
     }
     let elapsed = started.elapsed();
