@@ -63,12 +63,16 @@ crate::stored_enum! {
 /// Largest offset magnitude accepted, in days (ten years).
 pub const MAX_OFFSET_DAYS: i32 = 3650;
 
+/// Most steps one policy may have.
+pub const MAX_STEPS: usize = 50;
+
 /// One step of a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Days from the anchor date; negative = before it. Unique within a policy,
     /// and the step's identity (a reminder row is keyed by it).
+    #[schema(minimum = -3650, maximum = 3650)]
     pub offset_days: i32,
     /// Email template directory name under `email-templates/`.
     pub template: String,
@@ -97,9 +101,10 @@ pub type PolicyErrors = Vec<(String, String)>;
 
 impl Policy {
     /// Validates and normalises (sorts) a policy. `template_exists` tells whether a
-    /// template name names an email template. Refused: no step, an offset outside
-    /// ±[`MAX_OFFSET_DAYS`], a duplicate offset, an unknown template, a final action
-    /// other than `none` on a kind other than [`SubjectKind::Invoice`].
+    /// template name names an email template. Refused: no step or more than
+    /// [`MAX_STEPS`], an offset outside ±[`MAX_OFFSET_DAYS`], a duplicate offset, an
+    /// unknown template, a final action other than `none` on a kind other than
+    /// [`SubjectKind::Invoice`].
     pub fn parse(
         kind: SubjectKind,
         mut steps: Vec<Step>,
@@ -107,8 +112,11 @@ impl Policy {
         template_exists: impl Fn(&str) -> bool,
     ) -> Result<Policy, PolicyErrors> {
         let mut errors = PolicyErrors::new();
-        if steps.is_empty() {
-            errors.push(("steps".into(), "at least one step is required".into()));
+        if steps.is_empty() || steps.len() > MAX_STEPS {
+            errors.push((
+                "steps".into(),
+                format!("between 1 and {MAX_STEPS} steps are required"),
+            ));
         }
         for (i, s) in steps.iter().enumerate() {
             if s.offset_days.abs() > MAX_OFFSET_DAYS {
