@@ -1,5 +1,5 @@
 //! The `accredit` command: `serve`, `migrate`, `clients create`, `openapi`,
-//! `accreditations sweep`.
+//! `accreditations sweep`, `reminders run`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use accredit::domain::role::Role;
 use accredit::startup::Application;
 
 mod bench_cli;
+mod reminders_cli;
 
 /// Licensing and commerce back office of a certification body.
 #[derive(Parser)]
@@ -38,6 +39,10 @@ enum Command {
         /// Listen address, e.g. 0.0.0.0:8080.
         #[arg(long)]
         bind: Option<String>,
+        /// Also run the reminder sweep every `[scheduler] interval_seconds`
+        /// (several instances may all do so: each reminder is still sent once).
+        #[arg(long)]
+        scheduler: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -54,6 +59,26 @@ enum Command {
     Accreditations {
         #[command(subcommand)]
         command: AccreditationsCommand,
+    },
+    /// Reminder and dunning emails (for cron).
+    Reminders {
+        #[command(subcommand)]
+        command: RemindersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RemindersCommand {
+    /// Apply the time-based state changes, then send every due reminder once.
+    /// Progress bar on a terminal; a JSON summary (planned, sent, skipped, failed
+    /// per kind) otherwise.
+    Run {
+        /// Sweep as of this date (YYYY-MM-DD); default today (UTC).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// List what would be sent and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -150,10 +175,13 @@ async fn run() -> anyhow::Result<()> {
             print!("{}", accredit::http::openapi::document_json());
             Ok(())
         }
-        Command::Serve { bind } => {
+        Command::Serve { bind, scheduler } => {
             accredit::telemetry::init();
             let settings = settings(&cli, bind.as_ref())?;
             let app = Application::build(settings.clone(), Arc::new(SystemClock))?;
+            if *scheduler {
+                reminders_cli::spawn_scheduler(settings.clone())?;
+            }
             tracing::info!(bind = %settings.bind, database = ?Backend::from_url(&settings.database_url()).map(|b| b.0).ok(), "accredit listening");
             app.run_until_stopped().await?;
             Ok(())
@@ -175,6 +203,13 @@ async fn run() -> anyhow::Result<()> {
             .context("accreditation sweep")?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
+        }
+        Command::Reminders {
+            command: RemindersCommand::Run { as_of, dry_run },
+        } => {
+            let settings = settings(&cli, None)?;
+            std::fs::create_dir_all(&settings.data_dir)?;
+            reminders_cli::run(&settings, *as_of, *dry_run)
         }
         Command::Migrate => {
             let settings = settings(&cli, None)?;

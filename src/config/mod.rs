@@ -84,6 +84,9 @@ pub struct Settings {
     /// Accreditation terms, renewal window, grace and non-compliance deadline.
     #[serde(default)]
     pub accreditation: AccreditationSettings,
+    /// Reminder sweep and the built-in scheduler (`serve --scheduler`).
+    #[serde(default)]
+    pub scheduler: sections::SchedulerSettings,
     /// Level thresholds.
     pub levels: LevelSettings,
     /// Hosted invoice page links.
@@ -159,6 +162,7 @@ impl Default for Settings {
                 max_seats: 500,
             },
             accreditation: AccreditationSettings::default(),
+            scheduler: sections::SchedulerSettings::default(),
             outbox: OutboxSettings {
                 run_worker: true,
                 poll_interval_ms: 1000,

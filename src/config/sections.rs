@@ -121,3 +121,32 @@ pub struct HostedLinkSettings {
     /// Days a link stays valid, 1–3650 (rounded up to the next UTC midnight).
     pub ttl_days: u32,
 }
+
+/// The reminder sweep (`accredit reminders run`, `POST /v1/jobs/reminder-runs`) and
+/// the built-in scheduler of `accredit serve --scheduler` (docs/domain.md,
+/// "Reminders and the scheduler").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerSettings {
+    /// Seconds between two sweeps of the built-in scheduler (default 3600).
+    pub interval_seconds: u64,
+    /// A step due longer ago than this many days is recorded as skipped instead of
+    /// sent (catch-up rule; default 14).
+    pub catch_up_days: u32,
+    /// Subjects per transaction (default 200).
+    pub batch_size: u32,
+    /// Seconds a run's lease lasts without renewal; on SQLite another run waits
+    /// until it passes (a killed run's lease simply expires; default 300).
+    pub lease_seconds: u32,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        SchedulerSettings {
+            interval_seconds: 3600,
+            catch_up_days: 14,
+            batch_size: 200,
+            lease_seconds: 300,
+        }
+    }
+}

@@ -10,10 +10,12 @@
 mod accreditation;
 mod catalogue;
 mod exams;
+mod reminding;
 
 pub use accreditation::*;
 pub use catalogue::*;
 pub use exams::*;
+pub use reminding::*;
 
 diesel::table! {
     providers (id) {

@@ -22,5 +22,6 @@ pub mod integral;
 pub mod licensing;
 pub mod money;
 pub mod parties;
+pub mod reminders;
 pub mod role;
 pub mod stored;

@@ -142,8 +142,9 @@ impl Allowed for InvoiceReaders {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Finance, Role::Provider, Role::Candidate];
 }
 
-/// Any authenticated caller with business access (every role but `metrics`, which
-/// reads `/metrics` and nothing else).
+/// Any authenticated caller with business access: every role but `metrics`
+/// (reads `/metrics` and nothing else) and `scheduler` (starts scheduled runs and
+/// nothing else, issue 11).
 pub struct AnyRole;
 impl Allowed for AnyRole {
     const ROLES: &'static [Role] = &[
@@ -152,7 +153,6 @@ impl Allowed for AnyRole {
         Role::Provider,
         Role::Candidate,
         Role::TestingVendor,
-        Role::Scheduler,
     ];
 }
 

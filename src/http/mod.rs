@@ -16,6 +16,7 @@ pub mod edge;
 pub mod emails;
 pub mod exams;
 pub mod extract;
+pub mod jobs;
 pub mod licensing;
 pub mod materials;
 pub mod openapi;
@@ -108,4 +109,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(materials::list_versions)
         .service(materials::get_version)
         .service(materials::put_version);
+    cfg.service(jobs::list_policies)
+        .service(jobs::put_policy)
+        .service(jobs::start_run)
+        .service(jobs::list_runs)
+        .service(jobs::get_run);
 }

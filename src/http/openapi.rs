@@ -31,6 +31,7 @@ use utoipa_actix_web::AppExt;
         (name = "certifications", description = "Certifications, certificates and public verification"),
         (name = "webhooks", description = "Payment processor events"),
         (name = "ops", description = "Health and readiness"),
+        (name = "reminders", description = "Reminder policies and reminder runs (the scheduler)"),
     )
 )]
 pub struct ApiDoc;

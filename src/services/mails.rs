@@ -86,12 +86,20 @@ macro_rules! mails {
         }
 
         /// Deserializes `sample` into the mail type of `template` and back into a
-        /// context (a test checks every template's `sample.json` this way);
-        /// `None` for a template no mail type names.
+        /// context (a test checks every template's `sample.json` this way); a
+        /// reminder template's sample goes through [`ReminderMail`] with the
+        /// template's name. `None` for a template no mail type renders.
         pub fn typed_sample(
             template: &str,
             sample: &serde_json::Value,
         ) -> Option<Result<serde_json::Value, serde_json::Error>> {
+            if REMINDER_TEMPLATES.contains(&template) {
+                let mut sample = sample.clone();
+                sample["template"] = serde_json::Value::from(template);
+                return Some(
+                    serde_json::from_value::<ReminderMail>(sample).and_then(serde_json::to_value),
+                );
+            }
             match template {
                 $( $template => Some(
                     serde_json::from_value::<$name>(sample.clone()).and_then(serde_json::to_value),
@@ -257,9 +265,14 @@ impl OutboxJob for InvoiceIssuedJob {
     const KIND: &'static str = "invoice_issued";
 }
 
-/// Decodes any outbox row that sends a mail — a mail type's, or the mail inside
-/// an [`InvoiceIssuedJob`] — `None` for other kinds.
+/// Decodes any outbox row that sends a mail — a mail type's, a
+/// [`ReminderMail`], or the mail inside an [`InvoiceIssuedJob`] — `None` for
+/// other kinds. A reminder naming a template that is not a reminder template is
+/// an error.
 pub fn decode_any(kind: &str, payload: &str) -> Option<Result<MailParts, serde_json::Error>> {
+    if kind == ReminderMail::KIND {
+        return Some(reminder_parts(payload));
+    }
     if kind == InvoiceIssuedJob::KIND {
         return Some(
             serde_json::from_str::<InvoiceIssuedJob>(payload)
@@ -270,11 +283,80 @@ pub fn decode_any(kind: &str, payload: &str) -> Option<Result<MailParts, serde_j
     decode(kind, payload)
 }
 
+fn reminder_parts(payload: &str) -> Result<MailParts, serde_json::Error> {
+    use serde::de::Error;
+    let mail: ReminderMail = serde_json::from_str(payload)?;
+    let template = REMINDER_TEMPLATES
+        .iter()
+        .find(|t| **t == mail.template)
+        .ok_or_else(|| {
+            serde_json::Error::custom(format!("`{}` is no reminder template", mail.template))
+        })?;
+    let context = serde_json::to_value(&mail)?;
+    Ok(MailParts {
+        template,
+        to: mail.to,
+        context,
+        attachments: mail.attachments,
+    })
+}
+
+/// The reminder templates (`email-templates/reminder_*`), those a
+/// [`ReminderMail`] may name.
+pub const REMINDER_TEMPLATES: &[&str] = &[
+    "reminder_accreditation_expiry",
+    "reminder_aec_non_compliance",
+    "reminder_certification_expiry",
+    "reminder_invoice_overdue",
+    "reminder_licence_expiry",
+    "reminder_licence_grace",
+    "reminder_material_reaccreditation",
+    "reminder_voucher_expiry",
+];
+
 /// Every outbox kind that sends a mail.
 pub fn kinds() -> Vec<&'static str> {
-    let mut kinds = vec![InvoiceIssuedJob::KIND];
+    let mut kinds = vec![InvoiceIssuedJob::KIND, ReminderMail::KIND];
     kinds.extend(KINDS);
     kinds
+}
+
+/// A renewal reminder or dunning notice (`services::reminders`): one type for
+/// every reminder, because the template is data — the step of an admin-edited
+/// reminder policy names it (a `reminder_*` template; the policy is validated
+/// against the templates when saved) — and every reminder template takes the
+/// same fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderMail {
+    /// The template the policy step names, e.g. `reminder_licence_expiry`.
+    pub template: String,
+    /// Recipient mailbox.
+    pub to: String,
+    /// Files attached (none today; kept for the shape every mail has).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    /// The seller's legal name, printed in the layout.
+    pub org_name: String,
+    /// Whom the mail addresses (the provider or candidate).
+    pub recipient_name: String,
+    /// What it is about, e.g. the licence product's name.
+    pub item: String,
+    /// The subject's reference (licence id, invoice number, voucher code…).
+    pub reference: String,
+    /// The date the step counts from (expiry, deadline, due date).
+    pub anchor_date: String,
+    /// Days from the reminder's date to the anchor (negative once past it).
+    pub days_until: i64,
+}
+
+impl OutboxJob for ReminderMail {
+    const KIND: &'static str = "mail:reminder";
+}
+
+/// Whether `template` is a reminder template ([`ReminderMail`] renders it).
+pub fn is_reminder_template(template: &str) -> bool {
+    template.starts_with("reminder_")
 }
 
 /// Queues `mail` for delivery after the commit (see [`outbox::enqueue`]).
@@ -294,7 +376,11 @@ mod tests {
     #[test]
     fn every_template_has_one_mail_type_and_its_sample_fits_the_type() {
         let templates = EmailTemplates::new().unwrap();
-        let mut typed: Vec<String> = TEMPLATES.iter().map(|t| (*t).to_owned()).collect();
+        let mut typed: Vec<String> = TEMPLATES
+            .iter()
+            .chain(REMINDER_TEMPLATES)
+            .map(|t| (*t).to_owned())
+            .collect();
         typed.sort();
         assert_eq!(
             templates.names(),
@@ -332,6 +418,7 @@ mod tests {
         assert_eq!(parts.context["voucher_code"], "7K3M");
         assert!(decode("mail:licence_active", &payload).unwrap().is_err());
         assert!(decode("reminder", &payload).is_none());
-        assert_eq!(kinds().len(), TEMPLATES.len() + 1);
+        assert_eq!(kinds().len(), TEMPLATES.len() + 2);
+        assert!(REMINDER_TEMPLATES.iter().all(|t| is_reminder_template(t)));
     }
 }

@@ -38,6 +38,7 @@ pub mod mails;
 pub mod outbox;
 pub mod pagination;
 pub mod parties;
+pub mod reminders;
 pub mod request_schema;
 pub mod standing;
 

@@ -22,4 +22,5 @@ mod payouts;
 mod providers;
 mod query_plans;
 mod register;
+mod reminders;
 mod stripe;

@@ -258,6 +258,11 @@ pub(super) mod tests {
             "status": "active",
             "payment_reference": "pi_3Q0abc",
             "credit_id": "0193a2b4-7c1d-7e2f-8a3b-4c5d6e7f8091",
+            "recipient_name": "Ada Lovelace",
+            "item": "Base Text + Syllabus course licence",
+            "reference": "LIC-7Q4M-2KX9",
+            "anchor_date": "2026-06-02",
+            "days_until": 30,
         })
     }
 
@@ -288,8 +293,9 @@ pub(super) mod tests {
             assert_eq!(email.subject, email.subject.trim(), "{name}");
             assert!(email.text.contains("Ada Lovelace"), "{name}");
             assert!(email.html.contains("Ada Lovelace"), "{name}");
-            if name != "certificate_awarded" {
-                // Every mail about a payment names its invoice.
+            if name != "certificate_awarded" && !name.starts_with("reminder_") {
+                // Every mail about a payment names its invoice (reminders name
+                // their subject in `reference`).
                 assert!(email.text.contains("INV-2025-000042"), "{name}");
                 assert!(email.html.contains("INV-2025-000042"), "{name}");
             }

@@ -1,0 +1,3 @@
+DROP TABLE reminders;
+DROP TABLE reminder_runs;
+DROP TABLE reminder_policies;
