@@ -29,6 +29,10 @@ impl Integral for i64 {
     const NAME: &'static str = "i64";
 }
 
+impl Integral for u32 {
+    const NAME: &'static str = "u32";
+}
+
 struct IntegralVisitor<T>(PhantomData<T>);
 
 impl<T: Integral> Visitor<'_> for IntegralVisitor<T> {
@@ -79,6 +83,30 @@ pub fn option_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Err
         }
     }
     Ok(<Option<Wrapper> as serde::Deserialize>::deserialize(d)?.map(|w| w.0))
+}
+
+/// Deserializes an optional `u32` (JSON `null` is `None`); pair with
+/// `#[serde(default)]` so an absent field is `None` too.
+pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    struct Wrapper(u32);
+    impl<'de> serde::Deserialize<'de> for Wrapper {
+        fn deserialize<D2: Deserializer<'de>>(d: D2) -> Result<Self, D2::Error> {
+            d2_any(d).map(Wrapper)
+        }
+    }
+    fn d2_any<'de, D2: Deserializer<'de>>(d: D2) -> Result<u32, D2::Error> {
+        d.deserialize_any(IntegralVisitor(PhantomData))
+    }
+    Ok(<Option<Wrapper> as serde::Deserialize>::deserialize(d)?.map(|w| w.0))
+}
+
+/// Deserializes a field that tells "absent" from "`null`": an absent field is
+/// `None` (with `#[serde(default)]`), `null` is `Some(None)`, an integer (or an
+/// integral float) is `Some(Some(n))`. For PATCH bodies where `null` clears.
+pub fn explicit_option_u32<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    option_u32(d).map(Some)
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub async fn list(
 /// attempts; it keeps its `Message-ID`. 409 `email-not-failed` for one that is
 /// pending or delivered.
 #[utoipa::path(tag = "emails", security(("bearer" = [])),
-    params(("id" = OutboxId, Path), ("Idempotency-Key" = String, Header)),
+    params(("id" = uuid::Uuid, Path, description = "The email's id (`GET /v1/emails`)"), ("Idempotency-Key" = String, Header)),
     responses((status = 200, body = Email),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]

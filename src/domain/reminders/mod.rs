@@ -73,6 +73,7 @@ pub struct Step {
     /// Days from the anchor date; negative = before it. Unique within a policy,
     /// and the step's identity (a reminder row is keyed by it).
     #[schema(minimum = -3650, maximum = 3650)]
+    #[serde(deserialize_with = "crate::domain::integral::i32")]
     pub offset_days: i32,
     /// Email template directory name under `email-templates/`.
     pub template: String,

@@ -59,7 +59,7 @@ pub struct NewProduct {
     #[serde(default)]
     pub description: String,
     /// Term in months (1–120); required for `course_licence`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::integral::option_i32")]
     #[schema(minimum = 1, maximum = 120)]
     pub term_months: Option<i32>,
     /// Whether quantity is a seat count.

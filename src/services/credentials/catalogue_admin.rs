@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{
@@ -73,15 +73,15 @@ pub struct NewCredential {
     #[serde(default)]
     pub components: Vec<String>,
     /// Days to wait after a failed attempt, 0–365 (default 14).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::integral::option_u32")]
     #[schema(minimum = 0, maximum = 365)]
     pub retake_wait_days: Option<u32>,
     /// Months a voucher stays usable, 1–60 (default 12).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::integral::option_u32")]
     #[schema(minimum = 1, maximum = 60)]
     pub voucher_validity_months: Option<u32>,
     /// Months a certification is valid, 1–120; absent = lifetime.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::integral::option_u32")]
     #[schema(minimum = 1, maximum = 120)]
     pub validity_months: Option<u32>,
     /// The exam fee product (kind `exam_fee`); required for an exam credential,
@@ -91,12 +91,6 @@ pub struct NewCredential {
     /// Why (kept in the audit trail).
     #[serde(default)]
     pub reason: Option<String>,
-}
-
-fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `PATCH /v1/credentials/{code}` body: the fields to change (at least one besides
@@ -115,18 +109,18 @@ pub struct CredentialChange {
     #[serde(default)]
     pub prerequisites: Option<Vec<String>>,
     /// Days to wait after a failed attempt, 0–365.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::integral::option_u32")]
     #[schema(minimum = 0, maximum = 365)]
     pub retake_wait_days: Option<u32>,
     /// Months a voucher stays usable, 1–60 (vouchers already issued keep their date).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::integral::option_u32")]
     #[schema(minimum = 1, maximum = 60)]
     pub voucher_validity_months: Option<u32>,
     /// Months a certification is valid, 1–120, or `null` for lifetime
     /// (certifications already issued keep their expiry).
     #[serde(
         default,
-        deserialize_with = "explicit",
+        deserialize_with = "crate::domain::integral::explicit_option_u32",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 120)]

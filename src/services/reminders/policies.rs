@@ -20,7 +20,7 @@ pub struct PolicyView {
     /// What the last enabled step also does (only `invoice` may have one).
     pub final_action: FinalAction,
     /// When it was last replaced (UTC).
-    pub updated_at: NaiveDateTime,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Who replaced it last (`migration` for the seeded defaults).
     pub updated_by: String,
 }
@@ -62,7 +62,7 @@ fn view(row: Row) -> Result<(Policy, PolicyView), ServiceError> {
             subject_kind: kind,
             steps: sorted,
             final_action,
-            updated_at: row.3,
+            updated_at: row.3.and_utc(),
             updated_by: row.4,
         },
     ))
@@ -135,7 +135,7 @@ pub fn put(
         subject_kind: policy.kind,
         steps: policy.steps,
         final_action: policy.final_action,
-        updated_at: naive(now),
+        updated_at: naive(now).and_utc(),
         updated_by: actor.to_owned(),
     })
 }

@@ -103,9 +103,9 @@ pub struct RunView {
     /// Counts (final once `finished`).
     pub summary: RunSummary,
     /// Start (UTC).
-    pub started_at: NaiveDateTime,
+    pub started_at: chrono::DateTime<chrono::Utc>,
     /// End (UTC).
-    pub finished_at: Option<NaiveDateTime>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 type Row = (
@@ -150,8 +150,8 @@ fn view(r: Row) -> Result<RunView, ServiceError> {
         status: RunStatus::from_stored(&r.4).map_err(anyhow::Error::new)?,
         summary: serde_json::from_str(&r.5)
             .map_err(|e| anyhow::Error::new(e).context("run summary"))?,
-        started_at: r.6,
-        finished_at: r.7,
+        started_at: r.6.and_utc(),
+        finished_at: r.7.map(|t| t.and_utc()),
     })
 }
 
